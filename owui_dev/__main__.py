@@ -1,0 +1,3 @@
+from owui_dev.cli import main
+
+main()

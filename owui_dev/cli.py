@@ -1,0 +1,260 @@
+"""Command-line wiring: arguments, output mode, exit codes. Nothing else lives here.
+
+Commands import their implementation lazily so that `owui-dev --help` loads neither docker, pyngrok,
+qrcode nor rich.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import click
+
+from owui_dev import __version__
+from owui_dev.config import DEFAULT_NAME, DEFAULT_PORT, DEFAULT_VOLUME, PullPolicy, QrStyle, validate_name
+from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError
+from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
+
+
+def _boundary(command: Callable[P, R]) -> Callable[P, R]:
+    """The error boundary: an OwuiDevError becomes a short message and its exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        json_output = bool(kwargs.get("json_output"))
+        debug = bool(kwargs.get("debug"))
+        try:
+            return command(*args, **kwargs)
+        except OwuiDevError as err:
+            _report(err, json_output=json_output, debug=debug)
+            sys.exit(err.exit_code)
+        except (KeyboardInterrupt, Interrupted):
+            sys.exit(EXIT_INTERRUPTED)
+        except click.exceptions.Exit:
+            raise
+        except Exception as err:  # noqa: BLE001 - the boundary: any bug becomes a message, not a traceback
+            _report(
+                OwuiDevError(
+                    f"Unexpected error: {type(err).__name__}: {err}",
+                    hint="This is a bug in owui-dev. Run again with --debug and report the output.",
+                ),
+                json_output=json_output,
+                debug=debug,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def _report(err: OwuiDevError, *, json_output: bool, debug: bool) -> None:
+    import traceback
+
+    from owui_dev.console import make_reporter
+
+    make_reporter(json_output=json_output).error(err, traceback.format_exc() if debug else None)
+
+
+def _common(command: Callable[P, R]) -> Callable[P, R]:
+    command = click.option("--debug", is_flag=True, help="Show tracebacks and the agent's log lines on errors.")(
+        command
+    )
+    return click.option("--json", "json_output", is_flag=True, help="Machine output: JSON on stdout.")(command)
+
+
+def _name_option(command: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--name",
+        default=DEFAULT_NAME,
+        show_default=True,
+        callback=lambda ctx, param, value: _validated(validate_name, value),
+        help="Name of the managed container.",
+    )(command)
+
+
+def _validated(check: Callable[[str], str], value: str) -> str:
+    try:
+        return check(value)
+    except OwuiDevError as err:
+        raise click.BadParameter(f"{err.message} {err.hint or ''}".strip()) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EPILOG)
+@click.version_option(__version__, prog_name="owui-dev")
+def cli() -> None:
+    """Put a local Open WebUI on your phone over HTTPS, where voice calls work.
+
+    `owui-dev up` starts Open WebUI in Docker, opens an ngrok HTTPS tunnel to it, and prints the URL
+    and a QR code. For development and demos only — not for production.
+    """
+
+
+@cli.command()
+@_name_option
+@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image to run.")
+@click.option(
+    "--pull",
+    type=click.Choice([p.value for p in PullPolicy]),
+    default=PullPolicy.MISSING.value,
+    show_default=True,
+    help="When to pull the image.",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help=f"Local port for Open WebUI on 127.0.0.1 [default: {DEFAULT_PORT}, or the next free one if busy].",
+)
+@click.option("--volume", default=DEFAULT_VOLUME, show_default=True, help="Named volume that keeps the data.")
+@click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="Setting passed to Open WebUI (repeatable).")
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_READY_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for Open WebUI to become healthy (first start downloads models).",
+)
+@click.option(
+    "--ngrok-path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="ngrok binary to use [env NGROK_PATH; else `ngrok` on PATH; else a managed download].",
+)
+@click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
+@click.option("--domain", default=None, help="Your ngrok static domain, e.g. my-name.ngrok-free.app.")
+@click.option("--region", default=None, help="ngrok region (us, eu, ap, au, sa, jp, in).")
+@click.option(
+    "--qr",
+    "qr_style",
+    type=click.Choice([QrStyle.HALF.value, QrStyle.FULL.value]),
+    default=QrStyle.HALF.value,
+    show_default=True,
+    help="QR style: compact half-blocks, or full blocks for terminals whose line spacing breaks them.",
+)
+@click.option("--no-qr", is_flag=True, help="Print the URL without a QR code.")
+@click.option(
+    "--qr-png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save the QR as PNG."
+)
+@click.option("--keep", is_flag=True, help="Leave the container running after Ctrl+C.")
+@_common
+@_boundary
+def up(json_output: bool, debug: bool, **options: Any) -> None:
+    """Start Open WebUI and put it on a public HTTPS URL until Ctrl+C.
+
+    Reuses the managed container when it exists, publishes it on 127.0.0.1 only, waits until it is
+    healthy, opens an ngrok tunnel, checks Open WebUI answers through it, then prints the URL and a QR
+    code. Ctrl+C (or SIGTERM) closes the tunnel, ends ngrok and stops the container if this run started
+    it; the data volume always stays.
+    """
+    from owui_dev.config import build_up_settings
+    from owui_dev.console import make_reporter
+    from owui_dev.session import run_up
+
+    settings = build_up_settings(json=json_output, **options)
+    run_up(settings, make_reporter(json_output=json_output))
+
+
+@cli.command()
+@_name_option
+@click.option("--rm", "remove", is_flag=True, help="Also remove the container (the data volume stays).")
+@click.option("--purge", is_flag=True, help="Remove the container AND its data volume (asks first).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before --purge.")
+@_common
+@_boundary
+def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, debug: bool) -> None:
+    """Stop the managed container. The data volume stays unless --purge."""
+    from owui_dev.console import make_reporter
+    from owui_dev.manage import down as run_down
+
+    def confirm(volume: str) -> bool:
+        if yes:
+            return True
+        if json_output or not sys.stdin.isatty():
+            return False
+        return click.confirm(
+            f"Delete the volume {volume} with all Open WebUI data (accounts, chats)?", default=False, err=True
+        )
+
+    result = run_down(name, remove=remove, purge=purge, confirm_purge=confirm)
+
+    def human(out: Console) -> None:
+        for action in result.actions:
+            out.print(f"[green]✓[/] {action[0].upper()}{action[1:]}")
+
+    make_reporter(json_output=json_output).result(result.as_dict(), human)
+
+
+@cli.command()
+@_name_option
+@_common
+@_boundary
+def status(name: str, json_output: bool, debug: bool) -> None:
+    """Show the managed container: state, health, published port, image, and the public URL if `up` runs."""
+    from owui_dev.console import make_reporter
+    from owui_dev.manage import status as read_status
+
+    report = read_status(name)
+
+    def human(out: Console) -> None:
+        from rich.table import Table
+
+        if not report.exists:
+            out.print(f"No container named {name}. Start one with `owui-dev up`.")
+            return
+        table = Table(show_header=False, box=None, pad_edge=False)
+        health = {True: "[green]healthy[/]", False: "[red]not answering[/]", None: "-"}[report.healthy]
+        exposure = (
+            "-"
+            if report.loopback_only is None
+            else "127.0.0.1 only"
+            if report.loopback_only
+            else "[red]all interfaces[/] (reachable from the network)"
+        )
+        rows = [
+            ("container", f"{report.name}" + ("" if report.managed else " [red](not managed by owui-dev)[/]")),
+            ("state", report.state + (f" (exit code {report.exit_code})" if report.exit_code is not None else "")),
+            ("health", health),
+            ("image", report.image or "-"),
+            ("published", f"{report.published or '-'}  ({exposure})"),
+            ("local URL", report.local_url or "-"),
+            ("public URL", report.public_url or "- (no `owui-dev up` running)"),
+            ("volume", report.volume or "-"),
+        ]
+        for key, value in rows:
+            table.add_row(f"[bold]{key}[/]", value)
+        out.print(table)
+
+    make_reporter(json_output=json_output).result(report.as_dict(), human)
+
+
+@cli.command()
+@_name_option
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl+C.")
+@click.option("--tail", type=click.IntRange(min=0), default=None, help="Only the last N lines [default: all].")
+@_common
+@_boundary
+def logs(name: str, follow: bool, tail: int | None, json_output: bool, debug: bool) -> None:
+    """Print the managed container's logs."""
+    from owui_dev.manage import logs as read_logs
+
+    try:
+        for chunk in read_logs(name, follow=follow, tail=tail):
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return
+
+
+def main() -> None:
+    cli(prog_name="owui-dev")

@@ -1,0 +1,301 @@
+"""Everything the user sees: the one place that knows about rich, colours, widths and JSON lines.
+
+Results go to stdout, progress and errors to stderr. With `--json`, stdout carries exactly one JSON
+object per result and stderr carries JSON event lines, so a machine never parses prose.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from owui_dev.docker_engine import PullProgress
+    from owui_dev.errors import OwuiDevError
+
+QR_STYLE = "#000000 on #ffffff"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    public_url: str
+    local_url: str
+    container_name: str
+    image: str
+    volume: str
+    inspector_url: str | None = None
+    qr_style: str = "half"
+    qr_png: str | None = None
+    stop_hint: str = "Press Ctrl+C to stop."
+    notes: Sequence[str] = field(default_factory=tuple)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event": "ready",
+            "public_url": self.public_url,
+            "local_url": self.local_url,
+            "container_name": self.container_name,
+            "image": self.image,
+            "volume": self.volume,
+            "inspector_url": self.inspector_url,
+            "qr_png": self.qr_png,
+            **self.extra,
+        }
+
+
+class Reporter(Protocol):
+    """What a command needs from the screen; `HumanReporter` and `JsonReporter` provide it."""
+
+    def step(self, text: str) -> None: ...
+    def note(self, text: str) -> None: ...
+    def warn(self, text: str) -> None: ...
+    def event(self, name: str, **fields: Any) -> None: ...
+    def activity(self, text: str) -> contextlib.AbstractContextManager[None]: ...
+    def pull(self, ref: str) -> contextlib.AbstractContextManager[Callable[[PullProgress], None]]: ...
+    def waiting(self, text: str) -> contextlib.AbstractContextManager[Callable[[float, str], None]]: ...
+    def announce(self, announcement: Announcement) -> None: ...
+    def stopped(self, actions: Sequence[str]) -> None: ...
+    def ask_secret(self, prompt: str) -> str | None: ...
+    def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None: ...
+
+
+def _consoles() -> tuple[Console, Console]:
+    from rich.console import Console
+
+    return Console(highlight=False), Console(stderr=True, highlight=False)
+
+
+class HumanReporter:
+    def __init__(self) -> None:
+        self.out, self.err = _consoles()
+
+    def step(self, text: str) -> None:
+        self.err.print(f"[green]✓[/] {text}")
+
+    def note(self, text: str) -> None:
+        self.err.print(f"  [dim]{_escape(text)}[/]")
+
+    def warn(self, text: str) -> None:
+        self.err.print(f"[yellow]![/] {_escape(text)}")
+
+    def event(self, name: str, **fields: Any) -> None:
+        """Machine events have no human form; the human side uses step/note/warn."""
+
+    @contextlib.contextmanager
+    def activity(self, text: str) -> Iterator[None]:
+        with self.err.status(text, spinner="dots"):
+            yield
+
+    @contextlib.contextmanager
+    def pull(self, ref: str) -> Iterator[Callable[[PullProgress], None]]:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TransferSpeedColumn,
+        )
+
+        columns = (
+            SpinnerColumn(),
+            TextColumn(f"Pulling {_escape(ref)}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn("[dim]{task.fields[layers]}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=self.err, transient=True) as bar:
+            task = bar.add_task("pull", total=None, layers="")
+
+            def update(progress: PullProgress) -> None:
+                total = progress.bytes_total or None
+                layers = f"{progress.layers_done}/{len(progress.layers)} layers" if progress.layers else ""
+                bar.update(task, completed=progress.bytes_done, total=total, layers=layers)
+
+            yield update
+        self.step(f"Pulled {ref}")
+
+    @contextlib.contextmanager
+    def waiting(self, text: str) -> Iterator[Callable[[float, str], None]]:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (
+            SpinnerColumn(),
+            TextColumn(_escape(text)),
+            TimeElapsedColumn(),
+            TextColumn("[dim]{task.fields[line]}"),
+        )
+        with Progress(*columns, console=self.err, transient=True) as spinner:
+            task = spinner.add_task("wait", total=None, line="")
+            room = max(10, self.err.width - len(text) - 20)
+
+            def update(elapsed: float, line: str) -> None:
+                line = " ".join(line.split())
+                spinner.update(task, line=_escape(line[:room]))
+
+            yield update
+
+    def announce(self, a: Announcement) -> None:
+        from rich.panel import Panel
+        from rich.text import Text
+
+        out = self.out
+        warning = Text.assemble(
+            ("This URL is public: ", "bold"),
+            "anyone who has it can reach your Open WebUI. It is for development and demos.\n",
+            ("For production", "bold"),
+            ", put Open WebUI behind a real reverse proxy (Caddy, Traefik, Nginx) or a cloud "
+            "load balancer with a real certificate — not a tunnel from a laptop.",
+        )
+        out.print()
+        out.print(
+            Panel(
+                warning,
+                title="[bold]⚠  DEVELOPMENT ONLY — NOT FOR PRODUCTION[/]",
+                border_style="bold yellow",
+                expand=False,
+                padding=(0, 1),
+            )
+        )
+        out.print(f"  [bold green]{a.public_url}[/]   [dim](scan to open on your phone)[/]")
+        self._print_qr(a)
+        out.print("  Voice calls need HTTPS: open this URL on the phone, allow the microphone, tap the call button.")
+        for note in a.notes:
+            out.print(f"  {_escape(note)}")
+        out.print(f"  Local: {a.local_url}" + (f"      Inspector: {a.inspector_url}" if a.inspector_url else ""))
+        if a.qr_png:
+            out.print(f"  QR image: {_escape(a.qr_png)}")
+        out.print(f"  [bold]{a.stop_hint}[/]")
+
+    def _print_qr(self, a: Announcement) -> None:
+        from rich.text import Text
+
+        from owui_dev import qr
+
+        if a.qr_style == "none":
+            return
+        if not self.out.is_terminal:
+            return
+        matrix = qr.qr_matrix(a.public_url)
+        full = a.qr_style == "full"
+        if full and qr.rendered_width(matrix, full=True) + 2 > self.out.width:
+            full = False
+        if qr.rendered_width(matrix, full=False) + 2 > self.out.width:
+            self.out.print("  [dim](terminal too narrow for the QR code: widen it, or use --qr-png FILE)[/]")
+            return
+        lines = qr.render_full_blocks(matrix) if full else qr.render_half_blocks(matrix)
+        for line in lines:
+            self.out.print(Text("  ") + Text(line, style=QR_STYLE), no_wrap=True, crop=False)
+
+    def stopped(self, actions: Sequence[str]) -> None:
+        for action in actions:
+            self.err.print(f"[green]✓[/] {_escape(action[0].upper() + action[1:])}")
+
+    def ask_secret(self, prompt: str) -> str | None:
+        import getpass
+
+        if not (sys.stdin.isatty() and self.err.is_terminal):
+            return None
+        self.err.print(prompt)
+        try:
+            value = getpass.getpass("ngrok authtoken (input hidden): ")
+        except EOFError:
+            return None
+        return value.strip() or None
+
+    def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None:
+        human(self.out)
+
+    def error(self, err: OwuiDevError, traceback_text: str | None = None) -> None:
+        if traceback_text:
+            self.err.print(f"[dim]{_escape(traceback_text)}[/]")
+        self.err.print(f"[bold red]✗ {_escape(err.message)}[/]")
+        for line in err.details:
+            self.err.print(f"  [dim]│ {_escape(line)}[/]", no_wrap=True, overflow="ellipsis")
+        if err.hint:
+            self.err.print(f"  [yellow]→[/] {_escape(err.hint)}")
+
+
+class JsonReporter:
+    """One JSON object on stdout per result; progress and errors as JSON lines on stderr."""
+
+    def __init__(self) -> None:
+        self._last_progress = 0.0
+
+    def _emit(self, stream: Any, data: dict[str, Any]) -> None:
+        stream.write(json.dumps(data, separators=(",", ":")) + "\n")
+        stream.flush()
+
+    def event(self, name: str, **fields: Any) -> None:
+        self._emit(sys.stderr, {"event": name, **fields})
+
+    def step(self, text: str) -> None:
+        self.event("step", message=text)
+
+    def note(self, text: str) -> None:
+        self.event("note", message=text)
+
+    def warn(self, text: str) -> None:
+        self.event("warning", message=text)
+
+    @contextlib.contextmanager
+    def activity(self, text: str) -> Iterator[None]:
+        self.event("activity", message=text)
+        yield
+
+    @contextlib.contextmanager
+    def pull(self, ref: str) -> Iterator[Callable[[PullProgress], None]]:
+        self.event("pull", image=ref, status="started")
+
+        def update(progress: PullProgress) -> None:
+            now = time.monotonic()
+            if now - self._last_progress >= 1.0:
+                self._last_progress = now
+                self.event("pull", image=ref, bytes_done=progress.bytes_done, bytes_total=progress.bytes_total)
+
+        yield update
+        self.event("pull", image=ref, status="done")
+
+    @contextlib.contextmanager
+    def waiting(self, text: str) -> Iterator[Callable[[float, str], None]]:
+        self.event("waiting", message=text)
+        yield lambda elapsed, line: None
+
+    def announce(self, announcement: Announcement) -> None:
+        self._emit(sys.stdout, announcement.as_json())
+
+    def stopped(self, actions: Sequence[str]) -> None:
+        self.event("stopped", actions=list(actions))
+
+    def ask_secret(self, prompt: str) -> str | None:
+        return None
+
+    def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None:
+        self._emit(sys.stdout, data)
+
+    def error(self, err: OwuiDevError, traceback_text: str | None = None) -> None:
+        payload = err.as_dict()
+        if traceback_text:
+            payload["traceback"] = traceback_text
+        self._emit(sys.stderr, {"event": "error", **payload})
+
+
+def make_reporter(*, json_output: bool) -> HumanReporter | JsonReporter:
+    return JsonReporter() if json_output else HumanReporter()
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

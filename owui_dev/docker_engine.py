@@ -1,0 +1,535 @@
+"""The Docker engine through the Docker SDK: connection, image, the managed container, its logs.
+
+Docker's labels are the source of truth about what owui-dev created: a container is ours only when it
+carries `owui-dev.managed=true`; anything else with the same name is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from owui_dev import __version__
+from owui_dev.errors import (
+    ContainerError,
+    ContainerExitedError,
+    ContainerNotFoundError,
+    DockerUnavailableError,
+    ImageError,
+    NameConflictError,
+    NotReadyError,
+    PortInUseError,
+)
+from owui_dev.openwebui import CONTAINER_PORT, DATA_PATH
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+
+LABEL_MANAGED = "owui-dev.managed"
+LABEL_CONFIG = "owui-dev.config"
+LABEL_VERSION = "owui-dev.version"
+LOG_TAIL_ON_FAILURE = 30
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    server_version: str
+    context: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything that defines the container `up` wants; its fingerprint decides reuse."""
+
+    name: str
+    image: str
+    host_port: int
+    volume: str
+    environment: tuple[tuple[str, str], ...] = ()
+
+    def fingerprint(self) -> str:
+        payload = json.dumps([self.image, self.host_port, self.volume, sorted(self.environment)], separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    id: str
+    status: str
+    image: str
+    managed: bool
+    host_ip: str | None = None
+    host_port: int | None = None
+    volume: str | None = None
+    exit_code: int | None = None
+    oom_killed: bool = False
+    started_at: str | None = None
+    fingerprint: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.status in {"running", "restarting"}
+
+
+@dataclass
+class PullProgress:
+    """Layer-by-layer bytes from the engine's pull stream, summed into one total."""
+
+    layers: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+    status: str = ""
+
+    @property
+    def bytes_done(self) -> int:
+        return sum(current for current, _, _ in self.layers.values())
+
+    @property
+    def bytes_total(self) -> int:
+        return sum(total for _, total, _ in self.layers.values())
+
+    @property
+    def layers_done(self) -> int:
+        return sum(1 for _, _, done in self.layers.values() if done)
+
+    def update(self, event: dict[str, Any]) -> None:
+        status = str(event.get("status", ""))
+        layer = event.get("id")
+        self.status = status
+        if not layer or status.startswith("Pulling from"):
+            return
+        current, total, done = self.layers.get(layer, (0, 0, False))
+        detail = event.get("progressDetail") or {}
+        if status == "Downloading" and detail.get("total"):
+            current, total = int(detail.get("current", 0)), int(detail["total"])
+        elif status in {"Download complete", "Verifying Checksum", "Extracting", "Pull complete"}:
+            current = total
+            done = done or status == "Pull complete"
+        elif status == "Already exists":
+            done = True
+        self.layers[layer] = (current, total, done)
+
+
+def _explain_connection_failure(err: BaseException, endpoint: str) -> DockerUnavailableError:
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, PermissionError):
+            return DockerUnavailableError(
+                f"Permission denied on the Docker socket ({endpoint}).",
+                hint="Add your user to the docker group (`sudo usermod -aG docker $USER`, then log out and "
+                "back in), or run Docker Desktop / rootless Docker.",
+            )
+        if isinstance(cause, FileNotFoundError):
+            return DockerUnavailableError(
+                f"No Docker engine at {endpoint}: the socket does not exist.",
+                hint="Start Docker (Docker Desktop, Colima, OrbStack, or `sudo systemctl start docker`), "
+                "or point DOCKER_HOST / `docker context use` at a running engine.",
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return DockerUnavailableError(
+                f"The Docker engine at {endpoint} refused the connection.",
+                hint="The engine is not running there. Start it, or check DOCKER_HOST / `docker context ls`.",
+            )
+        cause = (
+            cause.__cause__
+            or cause.__context__
+            or (cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None)
+        )
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return DockerUnavailableError(
+        f"Cannot talk to the Docker engine at {endpoint}: {text}",
+        hint="Check that Docker is running (`docker info`), and DOCKER_HOST / `docker context ls`.",
+    )
+
+
+def _target_endpoint() -> tuple[str, str, dict[str, Any]]:
+    """(context name, endpoint, client kwargs): DOCKER_HOST first, else the docker CLI's current context."""
+    from docker.context import ContextAPI
+    from docker.context.config import get_current_context_name
+
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return "DOCKER_HOST", host, {}
+    name = os.environ.get("DOCKER_CONTEXT") or get_current_context_name()
+    try:
+        context = ContextAPI.get_context(name)
+    except Exception as err:  # docker-py raises assorted errors for a broken context file
+        raise DockerUnavailableError(
+            f"The docker context {name!r} cannot be read: {err}",
+            hint="Check `docker context ls`, or set DOCKER_HOST to the engine's address.",
+        ) from err
+    if context is None:
+        raise DockerUnavailableError(
+            f"The docker context {name!r} does not exist.",
+            hint="Pick one with `docker context use NAME`, or set DOCKER_HOST.",
+        )
+    endpoint = context.Host or "unix:///var/run/docker.sock"
+    kwargs: dict[str, Any] = {"base_url": endpoint}
+    if context.TLSConfig is not None:
+        kwargs["tls"] = context.TLSConfig
+    return name, endpoint, kwargs
+
+
+class DockerEngine:
+    """One connection to the engine; every Docker call of owui-dev goes through here."""
+
+    def __init__(self, client: docker.DockerClient, info: EngineInfo) -> None:
+        self.client = client
+        self.info = info
+
+    @classmethod
+    def connect(cls) -> DockerEngine:
+        import docker
+
+        context, endpoint, kwargs = _target_endpoint()
+        try:
+            if context == "DOCKER_HOST":
+                client = docker.from_env(version="auto", use_ssh_client=endpoint.startswith("ssh://"))
+            else:
+                client = docker.DockerClient(version="auto", use_ssh_client=endpoint.startswith("ssh://"), **kwargs)
+            version = client.version()
+        except docker.errors.DockerException as err:
+            raise _explain_connection_failure(err, endpoint) from err
+        except OSError as err:
+            raise _explain_connection_failure(err, endpoint) from err
+        info = EngineInfo(server_version=str(version.get("Version", "?")), context=context, endpoint=endpoint)
+        return cls(client, info)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- images ---------------------------------------------------------------------------------
+
+    def has_image(self, ref: str) -> bool:
+        import docker
+
+        try:
+            self.client.images.get(ref)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError as err:
+            raise ImageError(f"Docker could not look up the image {ref}: {err.explanation}") from err
+        return True
+
+    def pull(self, ref: str, on_progress: Callable[[PullProgress], None]) -> None:
+        import docker
+
+        repository, tag = _split_tag(ref)
+        progress = PullProgress()
+        try:
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise _pull_error(ref, str(event.get("error")))
+                progress.update(event)
+                on_progress(progress)
+        except docker.errors.APIError as err:
+            raise _pull_error(ref, str(err.explanation or err)) from err
+        except docker.errors.DockerException as err:
+            raise _pull_error(ref, str(err)) from err
+        except OSError as err:
+            raise _pull_error(ref, str(err)) from err
+
+    # -- containers -----------------------------------------------------------------------------
+
+    def find(self, name: str) -> ContainerInfo | None:
+        container = self._get(name)
+        return None if container is None else _info(container)
+
+    def require_managed(self, name: str) -> ContainerInfo:
+        info = self.find(name)
+        if info is None:
+            raise ContainerNotFoundError(
+                f"There is no container named {name!r}.",
+                hint="Start one with `owui-dev up`" + ("" if name == "owui-dev" else f" --name {name}") + ".",
+            )
+        if not info.managed:
+            raise name_conflict(name)
+        return info
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        import docker
+
+        self.ensure_volume(spec.volume)
+        labels = {
+            LABEL_MANAGED: "true",
+            LABEL_CONFIG: spec.fingerprint(),
+            LABEL_VERSION: __version__,
+        }
+        try:
+            container = self.client.containers.create(
+                spec.image,
+                name=spec.name,
+                detach=True,
+                labels=labels,
+                environment=dict(spec.environment),
+                ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", spec.host_port)},
+                volumes={spec.volume: {"bind": DATA_PATH, "mode": "rw"}},
+                # So an Ollama (or any server) on the laptop is reachable as host.docker.internal.
+                extra_hosts={"host.docker.internal": "host-gateway"},
+            )
+        except docker.errors.ImageNotFound as err:
+            raise ImageError(
+                f"The image {spec.image} is not on this engine.",
+                hint="Pull it (`--pull missing` or `--pull always`) or choose another with --image.",
+            ) from err
+        except docker.errors.APIError as err:
+            if err.status_code == 409:
+                raise name_conflict(spec.name) from err
+            raise ContainerError(f"Docker could not create the container: {err.explanation}") from err
+        return _info(container)
+
+    def start(self, name: str, *, host_port: int | None = None) -> ContainerInfo:
+        import docker
+
+        container = self._require(name)
+        try:
+            container.start()
+        except docker.errors.APIError as err:
+            text = str(err.explanation or err)
+            if "port is already allocated" in text or "address already in use" in text:
+                raise PortInUseError(
+                    f"Port {host_port} on 127.0.0.1 is taken, so Docker could not publish Open WebUI there.",
+                    hint="Stop what uses it, or pass another --port.",
+                ) from err
+            raise ContainerError(f"Docker could not start {name}: {text}") from err
+        return self.inspect(name)
+
+    def inspect(self, name: str) -> ContainerInfo:
+        return _info(self._require(name))
+
+    def stop(self, name: str, *, timeout: int = 10) -> bool:
+        """Stop it if it runs; False when there was nothing to stop."""
+        import docker
+
+        container = self._get(name)
+        if container is None or container.status not in {"running", "restarting", "paused"}:
+            return False
+        try:
+            container.stop(timeout=timeout)
+        except docker.errors.NotFound:
+            return False
+        except docker.errors.APIError as err:
+            raise ContainerError(f"Docker could not stop {name}: {err.explanation}") from err
+        return True
+
+    def remove(self, name: str) -> bool:
+        import docker
+
+        container = self._get(name)
+        if container is None:
+            return False
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            return False
+        except docker.errors.APIError as err:
+            raise ContainerError(f"Docker could not remove {name}: {err.explanation}") from err
+        return True
+
+    def logs_tail(self, name: str, lines: int = LOG_TAIL_ON_FAILURE) -> list[str]:
+        import docker
+
+        container = self._get(name)
+        if container is None:
+            return []
+        try:
+            raw = container.logs(tail=lines, stdout=True, stderr=True)
+        except docker.errors.APIError:
+            return []
+        return [line for line in raw.decode("utf-8", "replace").splitlines() if line.strip()][-lines:]
+
+    def last_log_line(self, name: str) -> str:
+        lines = self.logs_tail(name, 3)
+        return lines[-1].strip() if lines else ""
+
+    def stream_logs(self, name: str, *, follow: bool, tail: int | None) -> Iterator[str]:
+        import docker
+
+        container = self._require(name)
+        try:
+            stream = container.logs(stream=True, follow=follow, tail="all" if tail is None else tail)
+            for chunk in stream:
+                yield chunk.decode("utf-8", "replace")
+        except docker.errors.APIError as err:
+            raise ContainerError(f"Docker could not read the logs of {name}: {err.explanation}") from err
+
+    # -- volumes --------------------------------------------------------------------------------
+
+    def ensure_volume(self, volume: str) -> bool:
+        """Create the data volume (labelled ours) unless it exists; True when created now."""
+        import docker
+
+        try:
+            self.client.volumes.get(volume)
+            return False
+        except docker.errors.NotFound:
+            pass
+        try:
+            self.client.volumes.create(volume, labels={LABEL_MANAGED: "true"})
+        except docker.errors.APIError as err:
+            raise ContainerError(f"Docker could not create the volume {volume}: {err.explanation}") from err
+        return True
+
+    def has_volume(self, volume: str) -> bool:
+        import docker
+
+        try:
+            self.client.volumes.get(volume)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def remove_volume(self, volume: str) -> bool:
+        import docker
+
+        try:
+            self.client.volumes.get(volume).remove()
+        except docker.errors.NotFound:
+            return False
+        except docker.errors.APIError as err:
+            raise ContainerError(
+                f"Docker could not remove the volume {volume}: {err.explanation}",
+                hint="A container still uses it; remove that container first (`docker ps -a`).",
+            ) from err
+        return True
+
+    # -- waiting --------------------------------------------------------------------------------
+
+    def wait_until_ready(
+        self,
+        name: str,
+        probe: Callable[[], bool],
+        *,
+        timeout: float,
+        on_tick: Callable[[float, str], None],
+        interval: float = 0.25,
+    ) -> float:
+        """Poll `probe` until it is true; fail with the log tail if the container exits or time runs out."""
+        started = time.monotonic()
+        last_line = ""
+        next_log_read = 0.0
+        while True:
+            elapsed = time.monotonic() - started
+            info = self.inspect(name)
+            if not info.running:
+                raise ContainerExitedError(
+                    f"The container {name} exited during start-up (exit code {info.exit_code}"
+                    + (", killed for running out of memory" if info.oom_killed else "")
+                    + ").",
+                    hint="Read its last log lines below; fix the cause (a bad --env, too little memory for "
+                    "Docker) and run again. `owui-dev logs` shows everything.",
+                    details=self.logs_tail(name),
+                )
+            if probe():
+                return elapsed
+            if elapsed > timeout:
+                raise NotReadyError(
+                    f"Open WebUI did not answer /health within {timeout:.0f} s.",
+                    hint="First start can take minutes while it downloads models: try a larger --timeout. "
+                    "Its last log lines are below.",
+                    details=self.logs_tail(name),
+                )
+            if elapsed >= next_log_read:
+                last_line = self.last_log_line(name) or last_line
+                next_log_read = elapsed + 1.0
+            on_tick(elapsed, last_line)
+            time.sleep(interval)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _get(self, name: str) -> Container | None:
+        import docker
+
+        try:
+            return self.client.containers.get(name)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as err:
+            raise ContainerError(f"Docker could not look up the container {name}: {err.explanation}") from err
+
+    def _require(self, name: str) -> Container:
+        container = self._get(name)
+        if container is None:
+            raise ContainerNotFoundError(
+                f"The container {name} disappeared (someone removed it while owui-dev was using it)."
+            )
+        return container
+
+
+def name_conflict(name: str) -> NameConflictError:
+    return NameConflictError(
+        f"A container named {name!r} exists but was not created by owui-dev, so it is left untouched.",
+        hint=f"Choose another name with --name, or remove it yourself (`docker rm -f {name}`) "
+        "if you are sure it is disposable.",
+    )
+
+
+def _split_tag(ref: str) -> tuple[str, str | None]:
+    if "@" in ref:
+        repository, digest = ref.split("@", 1)
+        return repository, digest
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        repository, tag = ref.rsplit(":", 1)
+        return repository, tag
+    return ref, "latest"
+
+
+def _pull_error(ref: str, text: str) -> ImageError:
+    lowered = text.lower()
+    if "manifest unknown" in lowered or "not found" in lowered:
+        hint = "Check the image name and tag (--image); for Open WebUI try ghcr.io/open-webui/open-webui:main."
+    elif "denied" in lowered or "unauthorized" in lowered:
+        hint = "The registry refused access: check the name, or `docker login` to that registry."
+    else:
+        hint = (
+            "Check the internet connection (and any proxy Docker uses), then run again; "
+            "`--pull never` uses an image already on this engine."
+        )
+    return ImageError(f"Pulling {ref} failed: {text.strip()}", hint=hint)
+
+
+def _info(container: Container) -> ContainerInfo:
+    attrs: dict[str, Any] = container.attrs
+    config = attrs.get("Config") or {}
+    state = attrs.get("State") or {}
+    labels: dict[str, str] = config.get("Labels") or {}
+    host_ip, host_port = _published(attrs)
+    volume = next((m.get("Name") for m in attrs.get("Mounts") or [] if m.get("Destination") == DATA_PATH), None)
+    return ContainerInfo(
+        name=str(attrs.get("Name", "")).lstrip("/") or str(container.name),
+        id=str(container.id)[:12],
+        status=str(state.get("Status", container.status)),
+        image=str(config.get("Image", "")),
+        managed=labels.get(LABEL_MANAGED) == "true",
+        host_ip=host_ip,
+        host_port=host_port,
+        volume=volume,
+        exit_code=state.get("ExitCode"),
+        oom_killed=bool(state.get("OOMKilled")),
+        started_at=state.get("StartedAt"),
+        fingerprint=labels.get(LABEL_CONFIG),
+        labels=labels,
+    )
+
+
+def _published(attrs: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The host address the container port is published on: live bindings first, else the configured ones."""
+    key = f"{CONTAINER_PORT}/tcp"
+    live = ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(key)
+    configured = ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).get(key)
+    for bindings in (live, configured):
+        if bindings:
+            first = bindings[0]
+            port = first.get("HostPort")
+            with contextlib.suppress(TypeError, ValueError):
+                return first.get("HostIp") or "0.0.0.0", int(port)  # noqa: S104 - reporting, not binding
+    return None, None

@@ -1,0 +1,122 @@
+"""The small commands around `up`: down, status, logs. Each returns data; the CLI renders it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from owui_dev import openwebui
+from owui_dev.docker_engine import ContainerInfo, DockerEngine, name_conflict
+from owui_dev.errors import UsageError
+from owui_dev.state import read_run_record
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    exists: bool
+    managed: bool = False
+    state: str = "absent"
+    image: str | None = None
+    published: str | None = None
+    loopback_only: bool | None = None
+    local_url: str | None = None
+    healthy: bool | None = None
+    volume: str | None = None
+    public_url: str | None = None
+    up_pid: int | None = None
+    exit_code: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status(name: str) -> Status:
+    """Read-only: asks Docker and the local port; starts nothing (no ngrok, no pyngrok)."""
+    engine = DockerEngine.connect()
+    try:
+        info = engine.find(name)
+    finally:
+        engine.close()
+    if info is None:
+        return Status(name=name, exists=False)
+    local_url = f"http://127.0.0.1:{info.host_port}" if info.host_port else None
+    healthy = None
+    if info.running and local_url:
+        healthy = openwebui.is_healthy(openwebui.health(local_url, timeout=2.0))
+    record = read_run_record(name) if info.managed else None
+    return Status(
+        name=name,
+        exists=True,
+        managed=info.managed,
+        state=info.status,
+        image=info.image,
+        published=f"{info.host_ip}:{info.host_port}" if info.host_port else None,
+        loopback_only=info.host_ip in {"127.0.0.1", "::1"} if info.host_ip else None,
+        local_url=local_url,
+        healthy=healthy,
+        volume=info.volume,
+        public_url=record.public_url if record else None,
+        up_pid=record.pid if record else None,
+        exit_code=None if info.running else info.exit_code,
+    )
+
+
+@dataclass(frozen=True)
+class DownResult:
+    name: str
+    actions: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def down(
+    name: str,
+    *,
+    remove: bool,
+    purge: bool,
+    confirm_purge: Callable[[str], bool],
+) -> DownResult:
+    engine = DockerEngine.connect()
+    try:
+        return _down(engine, name, remove=remove, purge=purge, confirm_purge=confirm_purge)
+    finally:
+        engine.close()
+
+
+def _down(
+    engine: DockerEngine, name: str, *, remove: bool, purge: bool, confirm_purge: Callable[[str], bool]
+) -> DownResult:
+    info = engine.find(name)
+    actions: list[str] = []
+    if info is None:
+        return DownResult(name, [f"nothing to do: there is no container named {name}"])
+    if not info.managed:
+        raise name_conflict(name)
+    volume = info.volume
+    if purge and volume and not confirm_purge(volume):
+        raise UsageError(
+            f"Not purging: removing the volume {volume} deletes all Open WebUI data (accounts, chats).",
+            hint="Confirm at the prompt, or pass --yes.",
+        )
+    actions.append(f"stopped the container {name}" if engine.stop(name) else f"{name} was not running")
+    if remove or purge:
+        engine.remove(name)
+        actions.append(f"removed the container {name}")
+    if purge and volume:
+        if engine.remove_volume(volume):
+            actions.append(f"removed the volume {volume} (all Open WebUI data)")
+    elif volume:
+        actions.append(f"kept the data volume {volume}")
+    return DownResult(name, actions)
+
+
+def logs(name: str, *, follow: bool, tail: int | None) -> Iterator[str]:
+    engine = DockerEngine.connect()
+    try:
+        info: ContainerInfo = engine.require_managed(name)
+        yield from engine.stream_logs(info.name, follow=follow, tail=tail)
+    finally:
+        engine.close()

@@ -1,0 +1,95 @@
+"""Local ports and the TLS trust used to check the public URL."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+LOOPBACK = "127.0.0.1"
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    """True when nothing listens on host:port, so Docker can publish there."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: a port held only by TIME_WAIT connections is free for a listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def find_free_port(preferred: int, host: str = LOOPBACK, attempts: int = 50) -> int | None:
+    """The first free port after `preferred` (keeps numbers memorable), else any free one."""
+    for port in range(preferred + 1, min(preferred + 1 + attempts, 65536)):
+        if port_is_free(port, host):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, contextlib.suppress(OSError):
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+    return None
+
+
+def ssl_context() -> ssl.SSLContext:
+    """Verify like the user's system does, honouring SSL_CERT_FILE / SSL_CERT_DIR when they are set.
+
+    OpenSSL reads those variables itself; truststore asks the operating system's store (Keychain on
+    macOS, the Windows store), which plain OpenSSL would not see on those systems.
+    """
+    cafile = os.environ.get("SSL_CERT_FILE")
+    capath = os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    import truststore
+
+    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return context
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int | None
+    body: str = ""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    def json(self) -> object:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+USER_AGENT = "owui-dev"
+
+
+def http_get(url: str, *, timeout: float, context: ssl.SSLContext | None = None) -> HttpAnswer:
+    """One GET that never raises: an answer, or why there was none."""
+    request = urllib.request.Request(  # noqa: S310 - the URL is ours: loopback or the tunnel's https URL
+        url,
+        headers={
+            "User-Agent": USER_AGENT,
+            # Skips ngrok's free-plan browser interstitial (ERR_NGROK_6024) for this check.
+            "ngrok-skip-browser-warning": "1",
+            "Accept": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
+            return HttpAnswer(response.status, response.read(65536).decode("utf-8", "replace"))
+    except urllib.error.HTTPError as err:
+        body = err.read(65536).decode("utf-8", "replace") if err.fp else ""
+        return HttpAnswer(err.code, body, f"HTTP {err.code}")
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)
+        return HttpAnswer(None, "", str(reason))

@@ -1,0 +1,308 @@
+"""One `owui-dev up` session, start to end, as one readable flow over the adapters.
+
+Every step that starts something registers its undo on an ExitStack, so each way out — success,
+an error, Ctrl+C or SIGTERM at any moment — undoes exactly what this run started, in reverse order,
+and nothing that was there before. The data volume always stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from types import FrameType
+
+from owui_dev import openwebui
+from owui_dev.config import PullPolicy, Secret, UpSettings
+from owui_dev.console import Announcement, Reporter
+from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
+from owui_dev.errors import (
+    AuthtokenError,
+    ContainerExitedError,
+    ImageError,
+    Interrupted,
+    PortInUseError,
+    TunnelError,
+    TunnelVerifyError,
+)
+from owui_dev.net import find_free_port, port_is_free, ssl_context
+from owui_dev.state import RunLock, RunRecord
+from owui_dev.tunnel import AUTHTOKEN_URL, NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary
+
+VERIFY_TIMEOUT = 30.0
+WATCH_INTERVAL = 1.0
+
+
+@dataclass
+class Teardown:
+    """What the run undid on its way out, to tell the user."""
+
+    actions: list[str]
+
+    def add(self, text: str) -> None:
+        self.actions.append(text)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl+C, so `kill` and `docker stop`-style shutdowns also clean up."""
+
+    def raise_interrupted(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_up(settings: UpSettings, reporter: Reporter) -> None:
+    teardown = Teardown([])
+    announced = False
+    try:
+        with sigterm_as_interrupt(), ExitStack() as stack:
+            lock = stack.enter_context(RunLock.acquire(settings.name))
+
+            # preflight: everything that can be checked before any side effect
+            engine = DockerEngine.connect()
+            stack.callback(engine.close)
+            reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
+            binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
+            authtoken = _authtoken(settings, reporter)
+            existing = _existing_container(engine, settings.name)
+            port = _choose_port(settings, existing, reporter)
+
+            _ensure_ngrok_binary(binary, reporter)
+            _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
+
+            container = _start_container(engine, settings, existing, port, stack, teardown, reporter)
+            local_url = f"http://127.0.0.1:{container.host_port}"
+            _wait_ready(engine, settings, local_url, reporter)
+
+            tunnel = NgrokTunnel(
+                binary, authtoken, run_name=settings.name, region=settings.region, domain=settings.domain
+            )
+            stack.callback(lambda: teardown.actions.extend(tunnel.close()))
+            with reporter.activity("Opening the ngrok HTTPS tunnel…"):
+                info = tunnel.open(container.host_port or port)
+            reporter.step(f"ngrok tunnel open: {info.public_url}")
+            _verify(info.public_url, reporter)
+
+            qr_png = _save_qr(settings, info.public_url)
+            reporter.announce(
+                Announcement(
+                    public_url=info.public_url,
+                    local_url=local_url,
+                    container_name=settings.name,
+                    image=container.image,
+                    volume=container.volume or settings.volume,
+                    inspector_url=info.api_url,
+                    qr_style=settings.qr_style.value,
+                    qr_png=qr_png,
+                    extra={"agent_pid": info.agent_pid, "host_port": container.host_port},
+                )
+            )
+            announced = True
+            lock.publish(RunRecord(pid=os.getpid(), public_url=info.public_url, local_url=local_url))
+            _watch(engine, settings.name, tunnel)
+    except (KeyboardInterrupt, Interrupted):
+        _finish(reporter, teardown, settings)
+        if not announced:
+            raise Interrupted("SIGINT") from None
+        return
+    except BaseException:
+        _finish(reporter, teardown, settings, failed=True)
+        raise
+    _finish(reporter, teardown, settings)
+
+
+def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, failed: bool = False) -> None:
+    if not teardown.actions and failed:
+        return
+    actions = [*teardown.actions]
+    if teardown.actions:
+        actions.append(f"kept the data volume {settings.volume}")
+    reporter.stopped(actions)
+
+
+def _authtoken(settings: UpSettings, reporter: Reporter) -> Secret:
+    token = find_authtoken(settings.authtoken)
+    if token is not None:
+        reporter.step(f"ngrok authtoken (from {token.source})")
+        return token
+    from owui_dev.tunnel import save_authtoken
+
+    typed = reporter.ask_secret(f"ngrok needs your account's authtoken (free account; copy it from {AUTHTOKEN_URL}).")
+    if not typed:
+        raise AuthtokenError(
+            "No ngrok authtoken is configured.",
+            hint=f"Get one (free) at {AUTHTOKEN_URL}, then pass --authtoken, set NGROK_AUTHTOKEN, or run "
+            "`ngrok config add-authtoken TOKEN` once.",
+        )
+    path = save_authtoken(typed)
+    reporter.step(f"ngrok authtoken saved to {path}")
+    return Secret(typed, str(path))
+
+
+def _existing_container(engine: DockerEngine, name: str) -> ContainerInfo | None:
+    from owui_dev.docker_engine import name_conflict
+
+    existing = engine.find(name)
+    if existing is not None and not existing.managed:
+        raise name_conflict(name)
+    return existing
+
+
+def _choose_port(settings: UpSettings, existing: ContainerInfo | None, reporter: Reporter) -> int:
+    if existing is not None and existing.running and existing.host_port:
+        if settings.port_explicit and settings.port != existing.host_port:
+            reporter.warn(
+                f"{settings.name} already runs on port {existing.host_port}; --port {settings.port} is ignored "
+                "(`owui-dev down` first to change it)."
+            )
+        return existing.host_port
+    if port_is_free(settings.port):
+        reporter.step(f"Port {settings.port} free")
+        return settings.port
+    if settings.port_explicit:
+        raise PortInUseError(
+            f"Port {settings.port} on 127.0.0.1 is already in use by another program.",
+            hint="Stop that program, or pass a different --port (leave --port out to pick a free one).",
+        )
+    free = find_free_port(settings.port)
+    if free is None:
+        raise PortInUseError("No free local port was found for Open WebUI.", hint="Pass one with --port.")
+    reporter.warn(f"Port {settings.port} is busy; using {free} instead.")
+    return free
+
+
+def _ensure_ngrok_binary(binary: NgrokBinary, reporter: Reporter) -> None:
+    if not binary.needs_install:
+        return
+    from owui_dev.tunnel import install_managed_binary
+
+    with reporter.activity("Downloading the ngrok agent (first run only)…"):
+        install_managed_binary(binary)
+    reporter.step(f"ngrok agent installed at {binary.path}")
+
+
+def _ensure_image(engine: DockerEngine, settings: UpSettings, reporter: Reporter, *, reuse: bool) -> None:
+    if reuse:
+        return
+    present = engine.has_image(settings.image)
+    if settings.pull is PullPolicy.NEVER and not present:
+        raise ImageError(
+            f"The image {settings.image} is not on this engine, and --pull never forbids pulling it.",
+            hint="Use --pull missing (the default), or `docker pull` it yourself first.",
+        )
+    if settings.pull is PullPolicy.ALWAYS or not present:
+        with reporter.pull(settings.image) as on_progress:
+            engine.pull(settings.image, on_progress)
+    else:
+        reporter.step(f"Image {settings.image} present")
+
+
+def _start_container(
+    engine: DockerEngine,
+    settings: UpSettings,
+    existing: ContainerInfo | None,
+    port: int,
+    stack: ExitStack,
+    teardown: Teardown,
+    reporter: Reporter,
+) -> ContainerInfo:
+    if existing is not None and existing.running:
+        reporter.step(f"Container {settings.name} already running; using it (it keeps running after this run)")
+        return existing
+    spec = ContainerSpec(settings.name, settings.image, port, settings.volume, settings.environment)
+    if existing is not None and existing.fingerprint != spec.fingerprint():
+        engine.remove(settings.name)
+        reporter.note(
+            f"Settings changed since {settings.name} was created: re-creating it (data stays in "
+            f"volume {settings.volume})."
+        )
+        existing = None
+    if existing is None:
+        engine.create(spec)
+
+    def stop() -> None:
+        if engine.stop(settings.name):
+            teardown.add(f"stopped the container {settings.name}")
+
+    if settings.keep:
+        stack.callback(teardown.add, f"left the container {settings.name} running (--keep)")
+    else:
+        stack.callback(stop)
+    info = engine.start(settings.name, host_port=port)
+    reporter.step(f"Container {settings.name} started ({settings.image}, port {info.host_port} on 127.0.0.1)")
+    return info
+
+
+def _wait_ready(engine: DockerEngine, settings: UpSettings, local_url: str, reporter: Reporter) -> None:
+    def probe() -> bool:
+        return openwebui.is_healthy(openwebui.health(local_url, timeout=1.0))
+
+    with reporter.waiting("Starting Open WebUI…") as on_tick:
+        elapsed = engine.wait_until_ready(settings.name, probe, timeout=settings.timeout, on_tick=on_tick)
+    reporter.step(f"Open WebUI is ready on {local_url} ({elapsed:.1f} s)")
+
+
+def _verify(public_url: str, reporter: Reporter, timeout: float = VERIFY_TIMEOUT) -> None:
+    """The URL is announced only once Open WebUI answers through it, over verified HTTPS."""
+    context = ssl_context()
+    deadline = time.monotonic() + timeout
+    with reporter.activity("Checking Open WebUI through the tunnel…"):
+        while True:
+            answer = openwebui.health(public_url, timeout=5.0, context=context)
+            if openwebui.is_healthy(answer):
+                break
+            if time.monotonic() > deadline:
+                raise _verify_failure(public_url, answer.error or f"HTTP {answer.status}", answer.body)
+            time.sleep(0.5)
+    reporter.step("HTTPS tunnel verified (Open WebUI answers through it)")
+
+
+def _verify_failure(public_url: str, why: str, body: str) -> TunnelVerifyError:
+    if "CERTIFICATE_VERIFY_FAILED" in why or "certificate verify failed" in why:
+        hint = (
+            "The certificate was not trusted. A proxy that intercepts HTTPS needs its CA in SSL_CERT_FILE; "
+            "otherwise check the system's certificate store."
+        )
+    elif "ERR_NGROK_8012" in body:
+        hint = "ngrok reached this machine but not Open WebUI's port: is the container still running?"
+    else:
+        hint = "Check the internet connection, then run again; `--debug` shows more."
+    return TunnelVerifyError(f"Open WebUI did not answer through {public_url}/health: {why}.", hint=hint)
+
+
+def _save_qr(settings: UpSettings, public_url: str) -> str | None:
+    if settings.qr_png is None:
+        return None
+    from owui_dev.qr import save_png
+
+    return str(save_png(public_url, settings.qr_png))
+
+
+def _watch(engine: DockerEngine, name: str, tunnel: NgrokTunnel, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Stay in the foreground until Ctrl+C / SIGTERM; end with an error when a part dies."""
+    while True:
+        sleep(WATCH_INTERVAL)
+        info = engine.inspect(name)
+        if not info.running:
+            raise ContainerExitedError(
+                f"The container {name} stopped while serving (exit code {info.exit_code}"
+                + (", out of memory" if info.oom_killed else "")
+                + "); the tunnel was closed.",
+                hint="Its last log lines are below; `owui-dev logs` shows everything. Run `owui-dev up` again.",
+                details=engine.logs_tail(name),
+            )
+        if not tunnel.agent_alive():
+            raise TunnelError(
+                "The ngrok agent ended unexpectedly; the public URL no longer works.",
+                hint="Run `owui-dev up` again; `--debug` shows the agent's last log lines.",
+            )

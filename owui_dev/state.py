@@ -1,0 +1,109 @@
+"""owui-dev's own files: where they live, and the record of a running `up`.
+
+A running `up` holds an exclusive lock on `runs/<name>.lock` and writes what it serves into
+`runs/<name>.json`, so a second `up` for the same name can say "already running at <url>" instead of
+racing for the container, and `status` can show the public URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from owui_dev.errors import AlreadyRunningError
+
+
+def state_dir() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("owui-dev", appauthor=False))
+
+
+def runs_dir() -> Path:
+    path = state_dir() / "runs"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only the user can read (0600), never briefly world-readable."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    pid: int
+    public_url: str | None = None
+    local_url: str | None = None
+
+
+def _lock(handle: IO[str]) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; the record alone has to do.
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class RunLock:
+    """Held for the whole of one `up`; released by the OS even if the process is killed."""
+
+    def __init__(self, name: str, handle: IO[str]) -> None:
+        self.name = name
+        self._handle = handle
+        self._record_path = runs_dir() / f"{name}.json"
+
+    @classmethod
+    @contextlib.contextmanager
+    def acquire(cls, name: str) -> Iterator[RunLock]:
+        path = runs_dir() / f"{name}.lock"
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            if not _lock(handle):
+                record = read_run_record(name)
+                where = f" at {record.public_url}" if record and record.public_url else ""
+                pid = f" (pid {record.pid})" if record else ""
+                raise AlreadyRunningError(
+                    f"`owui-dev up` is already running for {name!r}{pid}{where}.",
+                    hint="Use that one, stop it with Ctrl+C in its terminal, or pick another --name.",
+                )
+            lock = cls(name, handle)
+            lock.publish(RunRecord(pid=os.getpid()))
+            try:
+                yield lock
+            finally:
+                with contextlib.suppress(OSError):
+                    lock._record_path.unlink()
+        finally:
+            handle.close()
+
+    def publish(self, record: RunRecord) -> None:
+        write_private(self._record_path, json.dumps(record.__dict__))
+
+
+def read_run_record(name: str) -> RunRecord | None:
+    """What a running `up` for `name` serves, or None when none runs."""
+    path = runs_dir() / f"{name}.json"
+    lock_path = runs_dir() / f"{name}.lock"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if lock_path.exists():
+        with lock_path.open("a+", encoding="utf-8") as probe:
+            if _lock(probe):  # nobody holds it: the record is stale
+                return None
+    return RunRecord(pid=int(data.get("pid", 0)), public_url=data.get("public_url"), local_url=data.get("local_url"))

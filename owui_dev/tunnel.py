@@ -1,0 +1,389 @@
+"""The ngrok side: which binary, which authtoken, and one HTTPS tunnel through pyngrok.
+
+The authtoken never reaches a command line: pyngrok would pass it as `--authtoken` (visible to every
+local user in `ps`), and the agent does not read NGROK_AUTHTOKEN itself. So each run writes a private
+(0600) agent config file holding the token and hands pyngrok only its path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from owui_dev.config import Secret
+from owui_dev.errors import AuthtokenError, NgrokBinaryError, NgrokError, TunnelError
+from owui_dev.state import runs_dir, write_private
+
+# pyngrok logs every agent line, errors included, and those can echo the authtoken ("Your authtoken:
+# ..."). Without a handler Python's last-resort handler would print them to stderr.
+logging.getLogger("pyngrok").addHandler(logging.NullHandler())
+
+AUTHTOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
+AGENTS_URL = "https://dashboard.ngrok.com/agents"
+DOWNLOAD_URL = "https://ngrok.com/download"
+AGENT_START_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class NgrokBinary:
+    path: str
+    source: str  # --ngrok-path, NGROK_PATH, PATH, or managed
+
+    @property
+    def needs_install(self) -> bool:
+        return self.source == "managed" and not os.path.exists(self.path)
+
+
+def ngrok_config_dir() -> Path:
+    """Where the ngrok agent keeps ngrok.yml on this system (the same place pyngrok uses)."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "ngrok"
+    if sys.platform == "win32":
+        return home / "AppData" / "Local" / "ngrok"
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else home / ".config") / "ngrok"
+
+
+def ngrok_config_files() -> list[Path]:
+    return [ngrok_config_dir() / "ngrok.yml", Path.home() / ".ngrok2" / "ngrok.yml"]
+
+
+def resolve_binary(explicit: str | None, explicit_source: str | None) -> NgrokBinary:
+    """--ngrok-path / NGROK_PATH, else `ngrok` on PATH, else pyngrok's managed install."""
+    if explicit:
+        path = os.path.expanduser(explicit)
+        source = explicit_source or "--ngrok-path"
+        if not os.path.isfile(path):
+            raise NgrokBinaryError(
+                f"The ngrok binary given by {source} does not exist: {path}",
+                hint=f"Fix the path, or leave {source} unset to use `ngrok` on PATH or a managed download.",
+            )
+        if not os.access(path, os.X_OK):
+            raise NgrokBinaryError(
+                f"The ngrok binary given by {source} is not executable: {path}",
+                hint=f"Run `chmod +x {path}`, or point {source} at the real ngrok binary.",
+            )
+        return NgrokBinary(path, source)
+    on_path = shutil.which("ngrok")
+    if on_path:
+        return NgrokBinary(on_path, "PATH")
+    name = "ngrok.exe" if sys.platform == "win32" else "ngrok"
+    return NgrokBinary(str(ngrok_config_dir() / name), "managed")
+
+
+def install_managed_binary(binary: NgrokBinary) -> None:
+    """pyngrok's download of the ngrok agent; it prints progress to stdout, which we keep clean."""
+    from pyngrok import installer
+    from pyngrok.exception import PyngrokError
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            installer.install_ngrok(binary.path, ngrok_version="3")
+    except PyngrokError as err:
+        raise NgrokBinaryError(
+            f"ngrok is not installed and downloading it failed: {err}",
+            hint=f"Install ngrok yourself ({DOWNLOAD_URL}) and put it on PATH, or pass --ngrok-path / "
+            "NGROK_PATH. Offline, a tunnel cannot work anyway.",
+        ) from err
+
+
+def _token_in(config: Any) -> str | None:
+    if not isinstance(config, dict):
+        return None
+    agent = config.get("agent")
+    token = agent.get("authtoken") if isinstance(agent, dict) else None
+    token = token or config.get("authtoken")
+    return str(token).strip() if token else None
+
+
+def find_authtoken(given: Secret | None) -> Secret | None:
+    """--authtoken / NGROK_AUTHTOKEN (already in `given`), else the one ngrok itself has saved."""
+    if given is not None:
+        return given
+    import yaml
+
+    for path in ngrok_config_files():
+        try:
+            token = _token_in(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (OSError, yaml.YAMLError):
+            continue
+        if token:
+            return Secret(token, str(path))
+    return None
+
+
+def save_authtoken(token: str) -> Path:
+    """Save it where ngrok keeps it (its v3 config), as `ngrok config add-authtoken` would, 0600."""
+    import yaml
+
+    path = ngrok_config_dir() / "ngrok.yml"
+    config: dict[str, Any] = {}
+    with contextlib.suppress(OSError, yaml.YAMLError):
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            config = loaded
+    config.setdefault("version", "3")
+    if str(config.get("version")) == "3":
+        agent = config.get("agent")
+        if not isinstance(agent, dict):
+            agent = {}
+        agent["authtoken"] = token
+        config["agent"] = agent
+    else:
+        config["authtoken"] = token
+    write_private(path, yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<authtoken>")
+    return text
+
+
+_ERR_CODE = re.compile(r"ERR_NGROK_\d+")
+
+
+def _explain(code: str | None, detail: str, token_source: str, domain: str | None) -> NgrokError:
+    """One place that turns the agent's ERR_NGROK_* codes into what to do."""
+    detail = detail.strip().splitlines()[0] if detail.strip() else "no detail"
+    if code == "ERR_NGROK_4018":
+        return AuthtokenError(
+            "ngrok refused to start a session without an account authtoken (ERR_NGROK_4018).",
+            hint=f"Sign up (free) and copy your authtoken from {AUTHTOKEN_URL}, then pass --authtoken, "
+            "set NGROK_AUTHTOKEN, or run `ngrok config add-authtoken TOKEN`.",
+        )
+    if code in {"ERR_NGROK_105", "ERR_NGROK_107"}:
+        what = "is not valid" if code == "ERR_NGROK_105" else "was revoked"
+        return AuthtokenError(
+            f"ngrok says the authtoken (from {token_source}) {what} ({code}).",
+            hint=f"Copy a current one from {AUTHTOKEN_URL} and update {token_source}.",
+        )
+    if code == "ERR_NGROK_108":
+        return TunnelError(
+            "Your ngrok account already has as many agent sessions as its plan allows (ERR_NGROK_108).",
+            hint=f"Another ngrok is running somewhere with this account: stop it (`pkill ngrok` here, or see "
+            f"{AGENTS_URL}), then run again.",
+        )
+    if code == "ERR_NGROK_334":
+        return TunnelError(
+            "This ngrok URL is already online through another agent (ERR_NGROK_334).",
+            hint=f"Another ngrok serves your account's domain right now: stop it (`pkill ngrok` here, or see "
+            f"{AGENTS_URL}), or pass a different --domain.",
+        )
+    if code in {"ERR_NGROK_120", "ERR_NGROK_121"}:
+        return NgrokBinaryError(
+            f"This ngrok agent is too old for ngrok's service ({code}).",
+            hint="Update it: `ngrok update`, or download the current one from " + DOWNLOAD_URL + ".",
+        )
+    if code == "ERR_NGROK_725":
+        return TunnelError(
+            "Your ngrok account has reached its monthly usage limit (ERR_NGROK_725).",
+            hint="Wait for the limit to reset or upgrade the plan on the ngrok dashboard.",
+        )
+    if code in {"ERR_NGROK_320", "ERR_NGROK_313", "ERR_NGROK_319", "ERR_NGROK_15002"}:
+        return TunnelError(
+            f"ngrok will not serve the domain {domain or '(requested)'} for this account ({code}).",
+            hint="Use the domain shown under Domains on your ngrok dashboard, or drop --domain.",
+        )
+    return TunnelError(
+        f"ngrok could not open the tunnel{f' ({code})' if code else ''}: {detail}",
+        hint="Check your internet connection and that nothing blocks ngrok (a firewall or proxy); "
+        "`--debug` shows the agent's own words.",
+    )
+
+
+@dataclass(frozen=True)
+class TunnelInfo:
+    public_url: str
+    api_url: str | None
+    agent_pid: int | None
+
+
+class NgrokTunnel:
+    """One agent process with one HTTPS endpoint to a local port; `close` undoes `open` fully."""
+
+    def __init__(
+        self,
+        binary: NgrokBinary,
+        authtoken: Secret,
+        *,
+        run_name: str,
+        region: str | None = None,
+        domain: str | None = None,
+        start_timeout: float = AGENT_START_TIMEOUT,
+        on_agent_log: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.binary = binary
+        self.authtoken = authtoken
+        self.region = region
+        self.domain = domain
+        self.start_timeout = start_timeout
+        self._config_path = runs_dir() / f"{run_name}.ngrok.yml"
+        self._on_agent_log = on_agent_log
+        self._pyngrok_config: Any = None
+        self.info: TunnelInfo | None = None
+
+    def _clean(self, text: str) -> str:
+        return redact(text, [self.authtoken.value])
+
+    def _make_config(self) -> Any:
+        from pyngrok.conf import PyngrokConfig
+
+        body = {"version": "3", "agent": {"authtoken": self.authtoken.value}}
+        # JSON is valid YAML and quotes every value safely.
+        write_private(self._config_path, json.dumps(body))
+
+        def forward(log: Any) -> None:
+            if self._on_agent_log is not None:
+                self._on_agent_log(str(log.lvl), self._clean(str(log.line)))
+
+        config = PyngrokConfig(
+            ngrok_path=self.binary.path,
+            config_path=str(self._config_path),
+            region=self.region,
+            startup_timeout=int(self.start_timeout),
+            # Its own session: Ctrl+C in the terminal reaches us, and we close the tunnel in order.
+            start_new_session=True,
+            log_event_callback=forward,
+        )
+        # PyngrokConfig copies NGROK_AUTHTOKEN from the environment and would put it on the command line.
+        config.auth_token = None
+        config.api_key = None
+        return config
+
+    def open(self, local_port: int) -> TunnelInfo:
+        from pyngrok import ngrok
+        from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokHTTPError
+
+        self._pyngrok_config = config = self._make_config()
+        process = self._start_agent(config)
+        options: dict[str, Any] = {}
+        if self.domain:
+            options["url"] = f"https://{self.domain}"
+        try:
+            tunnel = ngrok.connect(f"http://127.0.0.1:{local_port}", name="owui-dev", pyngrok_config=config, **options)
+        except PyngrokNgrokHTTPError as err:
+            body = self._clean(str(err.body or ""))
+            code = _ERR_CODE.search(body)
+            raise _explain(
+                code.group(0) if code else None, _api_error_text(body), self.authtoken.source, self.domain
+            ) from None
+        except PyngrokNgrokError as err:
+            raise self._agent_error(err) from None
+        except PyngrokError as err:
+            raise TunnelError(f"ngrok could not open the tunnel: {self._clean(str(err))}") from None
+        public_url = str(tunnel.public_url)
+        if public_url.startswith("http://"):
+            public_url = "https://" + public_url.removeprefix("http://")
+        self.info = TunnelInfo(public_url, process.api_url, process.proc.pid)
+        return self.info
+
+    def _start_agent(self, config: Any) -> Any:
+        """Start the agent in a worker thread, so a silent agent cannot hang us and Ctrl+C stays prompt."""
+        from pyngrok import ngrok
+        from pyngrok.exception import PyngrokError
+
+        outcome: dict[str, Any] = {}
+
+        def start() -> None:
+            try:
+                outcome["process"] = ngrok.get_ngrok_process(config)
+            except PyngrokError as err:
+                outcome["error"] = err
+
+        worker = threading.Thread(target=start, name="ngrok-start", daemon=True)
+        worker.start()
+        worker.join(self.start_timeout + 2)
+        if worker.is_alive():
+            self._kill_agent()
+            worker.join(5)
+            raise self._unreachable()
+        if "error" in outcome:
+            raise self._agent_error(outcome["error"])
+        return outcome["process"]
+
+    def _agent_error(self, err: Any) -> NgrokError:
+        detail = self._clean(str(getattr(err, "ngrok_error", None) or err))
+        code = getattr(err, "ngrok_error_code", None) or (
+            match.group(0) if (match := _ERR_CODE.search(detail)) else None
+        )
+        if code is not None:
+            return _explain(code, detail, self.authtoken.source, self.domain)
+        logs = [self._clean(str(log.line)) for log in getattr(err, "ngrok_logs", None) or []]
+        if any("reconnect" in line or "dial" in line for line in logs):
+            return self._unreachable(details=logs[-3:])
+        return TunnelError(
+            f"The ngrok agent could not start: {detail}",
+            hint="Run the same binary by hand (`ngrok version`) to see whether it works; "
+            "`--debug` shows the agent's own log lines.",
+            details=logs[-5:],
+        )
+
+    def _unreachable(self, details: list[str] | None = None) -> TunnelError:
+        return TunnelError(
+            f"The ngrok agent did not connect to ngrok's service within {self.start_timeout:.0f} s.",
+            hint="This machine cannot reach ngrok: check the internet connection, VPN, proxy or "
+            "firewall (ngrok needs outbound TCP 443 to *.ngrok.com).",
+            details=details or [],
+        )
+
+    def _kill_agent(self) -> None:
+        """Kill the agent without pyngrok's lock, which a stuck start may hold."""
+        from pyngrok import process
+
+        running = process._current_processes.get(self.binary.path)
+        if running is not None and running.proc.poll() is None:
+            running.proc.kill()
+
+    def agent_alive(self) -> bool:
+        from pyngrok import process
+
+        running = process._current_processes.get(self.binary.path)
+        return running is not None and running.proc.poll() is None
+
+    def close(self) -> list[str]:
+        """Disconnect, end the agent, delete the token file; returns what was done. Safe to call twice."""
+        done: list[str] = []
+        if self._pyngrok_config is None:
+            return done
+        from pyngrok import ngrok
+        from pyngrok.exception import PyngrokError
+
+        config, self._pyngrok_config = self._pyngrok_config, None
+        if self.info is not None and self.agent_alive():
+            with contextlib.suppress(PyngrokError, OSError):
+                ngrok.disconnect(self.info.public_url, pyngrok_config=config)
+            done.append(f"closed the tunnel {self.info.public_url}")
+        pid = self.info.agent_pid if self.info else None
+        self._kill_agent()
+        with contextlib.suppress(PyngrokError, OSError):
+            ngrok.kill(pyngrok_config=config)
+        done.append(f"ended the ngrok agent{f' (pid {pid})' if pid else ''}")
+        with contextlib.suppress(OSError):
+            self._config_path.unlink()
+        return done
+
+
+def _api_error_text(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(data, dict):
+        details = data.get("details") or {}
+        return str(details.get("err") or data.get("msg") or body)
+    return body
