@@ -1,0 +1,203 @@
+"""Shared fixtures: an isolated home for every test, the real Docker engine, the test images and agent.
+
+Locally a missing Docker engine skips the Docker tests; in CI (CI=true) it fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_LABEL = "owui-dev-test"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real home: ngrok's config, owui-dev's state, docker's config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in {
+        "XDG_CONFIG_HOME": ".config",
+        "XDG_STATE_HOME": ".local/state",
+        "XDG_DATA_HOME": ".local/share",
+        "XDG_CACHE_HOME": ".cache",
+    }.items():
+        monkeypatch.setenv(var, str(home / sub))
+    for var in ("NGROK_AUTHTOKEN", "NGROK_PATH", "NGROK_API_KEY", "PYNGROK_NGROK_PATH", "DOCKER_CONTEXT"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+def _engine_or_skip():  # type: ignore[no-untyped-def]
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as err:
+        message = f"no Docker engine answers ({err}); scripts/provision starts one"
+        if IN_CI:
+            pytest.fail(f"CI needs a Docker engine: {message}")
+        pytest.skip(message)
+    return client
+
+
+@pytest.fixture(scope="session")
+def docker_client():  # type: ignore[no-untyped-def]
+    client = _engine_or_skip()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def fake_image(docker_client) -> str:  # type: ignore[no-untyped-def]
+    """A tiny image that answers like Open WebUI (built locally: no registry is reachable)."""
+    from fake_openwebui.build import build_image
+
+    return build_image(docker_client)
+
+
+@pytest.fixture(scope="session")
+def tls_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A test CA and the stand-in agent's certificate; SSL_CERT_FILE makes owui-dev trust that CA."""
+    from fake_ngrok.support import make_tls_files
+
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def names(docker_client):  # type: ignore[no-untyped-def]
+    """A unique container and volume name per test; whatever exists under them afterwards is removed."""
+    import docker
+
+    suffix = secrets.token_hex(4)
+    made = Names(container=f"owui-dev-test-{suffix}", volume=f"owui-dev-test-{suffix}-data")
+    yield made
+    for name in [made.container, *made.extra_containers]:
+        try:
+            docker_client.containers.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+    for volume in [made.volume, *made.extra_volumes]:
+        try:
+            docker_client.volumes.get(volume).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+@dataclass
+class Names:
+    container: str
+    volume: str
+    extra_containers: list[str] = field(default_factory=list)
+    extra_volumes: list[str] = field(default_factory=list)
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NGROK_", "PYNGROK_"))}
+    env.update({"COLUMNS": "120", "NO_COLOR": "", "PYTHONUNBUFFERED": "1"})
+    env.pop("NO_COLOR")
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "owui_dev", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+class UpProcess:
+    """`owui-dev up` as a real subprocess: read its output as it comes, signal it like a terminal would."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "owui_dev", "up", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.stdout_lines: list[str] = []
+        self.stderr_lines: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr_lines), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @staticmethod
+    def _pump(stream, sink: list[str]) -> None:  # type: ignore[no-untyped-def]
+        for line in stream:
+            sink.append(line)
+
+    @property
+    def stdout(self) -> str:
+        return "".join(self.stdout_lines)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.stderr_lines)
+
+    def wait_for_json(self, timeout: float = 90) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.stdout_lines:
+                if line.startswith("{"):
+                    return json.loads(line)
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                break
+            time.sleep(0.1)
+        raise AssertionError(
+            f"no JSON line from `owui-dev up` (exit {self.proc.poll()}):\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        )
+
+    def interrupt(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
+        self.proc.send_signal(sig)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 60) -> int:
+        code = self.proc.wait(timeout=timeout)
+        for thread in self._threads:
+            thread.join(5)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def up_processes() -> Iterator[list[UpProcess]]:
+    """Every `up` a test starts is ended afterwards, whatever the test did."""
+    started: list[UpProcess] = []
+    yield started
+    for up in started:
+        if up.proc.poll() is None:
+            up.proc.send_signal(signal.SIGINT)
+            try:
+                up.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                up.kill()
