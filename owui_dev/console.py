@@ -70,7 +70,11 @@ class Reporter(Protocol):
 def _consoles() -> tuple[Console, Console]:
     from rich.console import Console
 
-    return Console(highlight=False), Console(stderr=True, highlight=False)
+    out, err = Console(highlight=False), Console(stderr=True, highlight=False)
+    for console in (out, err):
+        # Into a file or a pipe, lines stay whole: hard wraps only hurt grep and log viewers.
+        console.soft_wrap = not console.is_terminal
+    return out, err
 
 
 class HumanReporter:

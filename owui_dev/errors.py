@@ -103,7 +103,7 @@ class AlreadyRunningError(OwuiDevError):
     kind = "already-running"
 
 
-class Interrupted(Exception):
+class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an error
     """Raised in the main thread on SIGTERM so that teardown runs as it does for Ctrl+C."""
 
     def __init__(self, signal_name: str) -> None:

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -28,6 +29,31 @@ from owui_dev.state import runs_dir, write_private
 # pyngrok logs every agent line, errors included, and those can echo the authtoken ("Your authtoken:
 # ..."). Without a handler Python's last-resort handler would print them to stderr.
 logging.getLogger("pyngrok").addHandler(logging.NullHandler())
+
+
+class _AgentSubprocess:
+    """pyngrok's view of `subprocess`, with the agent's stderr merged into the stdout it reads.
+
+    The agent writes its fatal errors to stderr too ("ERROR:  authentication failed: ... Your authtoken:
+    ..."), and pyngrok leaves stderr inherited, so they would land on our terminal unredacted and out of
+    turn. Merged, they become log lines that pass through our redaction like every other.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:  # noqa: N802 - mirrors subprocess.Popen
+        kwargs.setdefault("stderr", subprocess.STDOUT)
+        return subprocess.Popen(*args, **kwargs)
+
+
+def _route_agent_stderr() -> None:
+    from pyngrok import process
+
+    if not isinstance(getattr(process, "subprocess", None), _AgentSubprocess):
+        setattr(process, "subprocess", _AgentSubprocess())  # noqa: B010 - pyngrok offers no stderr option
+
 
 AUTHTOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
 AGENTS_URL = "https://dashboard.ngrok.com/agents"
@@ -269,6 +295,7 @@ class NgrokTunnel:
         from pyngrok import ngrok
         from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokHTTPError
 
+        _route_agent_stderr()
         self._pyngrok_config = config = self._make_config()
         process = self._start_agent(config)
         options: dict[str, Any] = {}

@@ -5,6 +5,7 @@ Locally a missing Docker engine skips the Docker tests; in CI (CI=true) it fails
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -87,15 +88,11 @@ def names(docker_client):  # type: ignore[no-untyped-def]
     made = Names(container=f"owui-dev-test-{suffix}", volume=f"owui-dev-test-{suffix}-data")
     yield made
     for name in [made.container, *made.extra_containers]:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             docker_client.containers.get(name).remove(force=True)
-        except docker.errors.NotFound:
-            pass
     for volume in [made.volume, *made.extra_volumes]:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             docker_client.volumes.get(volume).remove(force=True)
-        except docker.errors.NotFound:
-            pass
 
 
 @dataclass
@@ -106,10 +103,10 @@ class Names:
     extra_volumes: list[str] = field(default_factory=list)
 
 
-def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NGROK_", "PYNGROK_"))}
-    env.update({"COLUMNS": "120", "NO_COLOR": "", "PYTHONUNBUFFERED": "1"})
-    env.pop("NO_COLOR")
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for an owui-dev subprocess: this test's isolated home, no ngrok settings leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NGROK_", "PYNGROK_", "FAKE_"))}
+    env.update({"COLUMNS": "120", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
 
@@ -170,7 +167,8 @@ class UpProcess:
                 break
             time.sleep(0.1)
         raise AssertionError(
-            f"no JSON line from `owui-dev up` (exit {self.proc.poll()}):\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+            f"no JSON line from `owui-dev up` (exit {self.proc.poll()}):\n"
+            f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}"
         )
 
     def interrupt(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
@@ -187,6 +185,82 @@ class UpProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+class PtyProcess:
+    """A command on a real pseudo-terminal, as a person runs it: colours, the QR, hidden prompts."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], columns: int = 120, rows: int = 60) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        env = {**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        self._master = master
+        self._chunks: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self._chunks.append(data)
+
+    @property
+    def output(self) -> str:
+        return b"".join(self._chunks).decode("utf-8", "replace")
+
+    def wait_for(self, needle: str, timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.output:
+                return self.output
+            if self.proc.poll() is not None:
+                time.sleep(0.3)
+                if needle in self.output:
+                    return self.output
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"{needle!r} never appeared (exit {self.proc.poll()}):\n{self.output}")
+
+    def type(self, text: str) -> None:
+        os.write(self._master, text.encode())
+
+    def interrupt(self, timeout: float = 30) -> int:
+        # What the terminal does on Ctrl+C: SIGINT to the foreground process group.
+        os.killpg(self.proc.pid, signal.SIGINT)
+        code = self.proc.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        with contextlib.suppress(OSError):
+            os.close(self._master)
+
+
+@pytest.fixture
+def ptys() -> Iterator[list[PtyProcess]]:
+    started: list[PtyProcess] = []
+    yield started
+    for process in started:
+        process.close()
 
 
 @pytest.fixture

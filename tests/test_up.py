@@ -1,0 +1,379 @@
+"""`owui-dev up` end to end, as a real subprocess: real Docker engine, real containers, real pyngrok,
+the stand-in ngrok agent, and real HTTPS through it to the container."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import PtyProcess, UpProcess, cli_env, run_cli
+from fake_ngrok.support import AGENT_PATH
+from qrdecode import decode_terminal_qr, strip_ansi
+
+pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+
+TOKEN = "2abcTESTtokenNOTreal_4567890abcdefghij"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def env(tls_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    return cli_env(NGROK_AUTHTOKEN=TOKEN, FAKE_NGROK_RECORD=str(tmp_path / "agents.jsonl"), **tls_env)
+
+
+@pytest.fixture
+def base_args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        "--name", names.container,
+        "--volume", names.volume,
+        "--image", fake_image,
+        "--pull", "never",
+        "--ngrok-path", AGENT_PATH,
+        "--timeout", "60",
+    ]  # fmt: skip
+
+
+def https_get(url: str, cafile: str) -> tuple[int, str]:
+    context = ssl.create_default_context(cafile=cafile)
+    with urllib.request.urlopen(url, context=context, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def pid_gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.exists() and ") Z " in stat.read_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def agent_records(env: dict[str, str]) -> list[dict[str, object]]:
+    path = Path(env["FAKE_NGROK_RECORD"])
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_up_json_serves_open_webui_over_https_and_ctrl_c_undoes_it(
+    docker_client, names, base_args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    up = UpProcess([*base_args, "--json", "--port", str(port), "--env", "FAKE_START_DELAY=1.5"], env)
+    up_processes.append(up)
+    ready = up.wait_for_json()
+
+    # one clean JSON line on stdout, with what a script needs
+    assert up.stdout.count("\n") == 1
+    assert ready["event"] == "ready"
+    assert ready["container_name"] == names.container
+    assert ready["local_url"] == f"http://127.0.0.1:{port}"
+    assert str(ready["public_url"]).startswith("https://")
+    assert ready["image"]
+    # progress went to stderr, as JSON lines
+    events = [json.loads(line) for line in up.stderr.splitlines() if line.startswith("{")]
+    assert {"step", "waiting"} <= {e["event"] for e in events}
+
+    # Open WebUI answers through the tunnel, over HTTPS verified against the test CA
+    status, body = https_get(f"{ready['public_url']}/health", env["SSL_CERT_FILE"])
+    assert status == 200
+    assert json.loads(body) == {"status": True}
+    status, page = https_get(str(ready["public_url"]), env["SSL_CERT_FILE"])
+    assert "<title>Open WebUI</title>" in page
+
+    # the container: ours, published on 127.0.0.1 only, host.docker.internal mapped, data on the volume
+    container = docker_client.containers.get(names.container)
+    assert container.status == "running"
+    assert container.labels["owui-dev.managed"] == "true"
+    bindings = container.attrs["HostConfig"]["PortBindings"]["8080/tcp"]
+    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+    assert "host.docker.internal:host-gateway" in container.attrs["HostConfig"]["ExtraHosts"]
+    mounts = {m["Destination"]: m["Name"] for m in container.attrs["Mounts"]}
+    assert mounts["/app/backend/data"] == names.volume
+
+    # the authtoken reached the agent through a private config file, not its command line
+    records = agent_records(env)
+    assert len(records) == 1
+    assert all(TOKEN not in arg for arg in records[0]["argv"])  # type: ignore[union-attr]
+    assert records[0]["authtoken_source"] == "config"
+    assert TOKEN not in up.stdout + up.stderr
+    agent_pid = int(ready["agent_pid"])  # type: ignore[arg-type]
+
+    assert up.interrupt(signal.SIGINT) == 0
+    stopped = [json.loads(line) for line in up.stderr.splitlines() if '"stopped"' in line]
+    assert stopped, up.stderr
+    assert any("stopped the container" in action for action in stopped[-1]["actions"])
+    container.reload()
+    assert container.status == "exited"
+    assert pid_gone(agent_pid), "the ngrok agent outlived owui-dev"
+    docker_client.volumes.get(names.volume)  # the data volume stays
+    assert not list((Path(env["HOME"]) / ".local/state/owui-dev/runs").glob("*.ngrok.yml"))
+
+
+def test_human_output_shows_the_warning_and_a_qr_that_decodes_to_the_url(names, base_args, env, ptys) -> None:  # type: ignore[no-untyped-def]
+    up = PtyProcess(
+        [sys.executable, "-m", "owui_dev", "up", *base_args, "--port", str(free_port())],
+        env,
+    )
+    ptys.append(up)
+    screen = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
+    assert "DEVELOPMENT ONLY — NOT FOR PRODUCTION" in screen
+    assert "reverse proxy (Caddy, Traefik, Nginx)" in screen
+    url = next(word for word in screen.split() if word.startswith("https://"))
+    assert decode_terminal_qr(up.output) == url
+    assert up.interrupt() == 0
+    tail = strip_ansi(up.output)
+    assert "Stopped the container" in tail
+    assert "Kept the data volume" in tail
+
+
+def test_full_block_qr_and_png(names, base_args, env, ptys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import zxingcpp
+    from PIL import Image
+
+    png = tmp_path / "qr.png"
+    up = PtyProcess(
+        [sys.executable, "-m", "owui_dev", "up", *base_args, "--port", str(free_port()), "--qr", "full",
+         "--qr-png", str(png)],
+        env,
+    )  # fmt: skip
+    ptys.append(up)
+    screen = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
+    url = next(word for word in screen.split() if word.startswith("https://"))
+    assert decode_terminal_qr(up.output) == url
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(png))] == [url]
+    assert up.interrupt() == 0
+
+
+def test_sigterm_stops_like_ctrl_c(docker_client, names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up = UpProcess([*base_args, "--json", "--port", str(free_port())], env)
+    up_processes.append(up)
+    ready = up.wait_for_json()
+    assert up.interrupt(signal.SIGTERM) == 0
+    assert docker_client.containers.get(names.container).status == "exited"
+    assert pid_gone(int(ready["agent_pid"]))  # type: ignore[arg-type]
+
+
+def test_a_running_container_is_reused_and_left_running(docker_client, names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    first = UpProcess([*base_args, "--json", "--port", str(port), "--keep"], env)
+    up_processes.append(first)
+    first.wait_for_json()
+    assert first.interrupt() == 0
+    container = docker_client.containers.get(names.container)
+    assert container.status == "running", "--keep leaves the container running"
+    started_at = container.attrs["State"]["StartedAt"]
+
+    second = UpProcess([*base_args, "--json"], env)
+    up_processes.append(second)
+    ready = second.wait_for_json()
+    assert ready["local_url"] == f"http://127.0.0.1:{port}"
+    assert "already running" in second.stderr
+    assert second.interrupt() == 0
+    container.reload()
+    assert container.status == "running", "a container this run did not start keeps running"
+    assert container.attrs["State"]["StartedAt"] == started_at
+
+
+def test_a_stopped_container_is_started_again_with_its_data(docker_client, names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    port = str(free_port())
+    first = UpProcess([*base_args, "--json", "--port", port], env)
+    up_processes.append(first)
+    first.wait_for_json()
+    assert first.interrupt() == 0
+    container_id = docker_client.containers.get(names.container).id
+
+    second = UpProcess([*base_args, "--json", "--port", port], env)
+    up_processes.append(second)
+    second.wait_for_json()
+    assert docker_client.containers.get(names.container).id == container_id, "same settings: same container"
+    assert second.interrupt() == 0
+
+
+def test_changed_settings_recreate_the_container_but_keep_the_volume(
+    docker_client, names, base_args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    port = str(free_port())
+    first = UpProcess([*base_args, "--json", "--port", port], env)
+    up_processes.append(first)
+    first.wait_for_json()
+    assert first.interrupt() == 0
+    old_id = docker_client.containers.get(names.container).id
+
+    second = UpProcess([*base_args, "--json", "--port", port, "--env", "SOME_SETTING=1"], env)
+    up_processes.append(second)
+    second.wait_for_json()
+    container = docker_client.containers.get(names.container)
+    assert container.id != old_id
+    assert "SOME_SETTING=1" in container.attrs["Config"]["Env"]
+    assert "re-creating" in second.stderr
+    assert second.interrupt() == 0
+
+
+def test_busy_default_port_takes_the_next_free_one(names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            blocker.bind(("127.0.0.1", 3000))
+        except OSError:
+            pass  # something else already holds 3000: just as good for this test
+        else:
+            blocker.listen()
+        up = UpProcess([*base_args, "--json"], env)
+        up_processes.append(up)
+        ready = up.wait_for_json()
+        assert ready["local_url"] != "http://127.0.0.1:3000"
+        assert "Port 3000 is busy; using" in up.stderr
+        assert up.interrupt() == 0
+
+
+def test_busy_explicit_port_is_an_error_before_anything_starts(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        result = run_cli("up", *base_args, "--port", str(port), env=env)
+    assert result.returncode == 5, result.stderr
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not docker_client.containers.list(all=True, filters={"name": names.container})
+    assert agent_records(env) == []
+
+
+def test_container_crash_during_start_shows_its_logs(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(
+        "up", *base_args, "--port", str(free_port()), "--env", "FAKE_CRASH=start", "--env", "FAKE_EXIT_CODE=3",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 5, result.stderr
+    assert "exited during start-up (exit code 3)" in result.stderr
+    assert "Traceback" in result.stderr, "the container's own last log lines are shown"
+    assert "owui-dev logs" in result.stderr
+    assert agent_records(env) == [], "no tunnel is opened for a container that never came up"
+    assert docker_client.containers.get(names.container).status == "exited"
+
+
+def test_health_timeout_says_so_and_stops_the_container(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+    args = [a if a != "60" else "3" for a in base_args]
+    result = run_cli("up", *args, "--port", str(free_port()), "--env", "FAKE_HEALTH_STATUS=500", env=env)
+    assert result.returncode == 6, result.stderr
+    assert "did not answer /health within 3 s" in result.stderr
+    assert "--timeout" in result.stderr
+    assert docker_client.containers.get(names.container).status == "exited"
+    assert agent_records(env) == []
+
+
+def test_interrupt_while_waiting_undoes_the_start(docker_client, names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up = UpProcess([*base_args, "--json", "--port", str(free_port()), "--env", "FAKE_START_DELAY=30"], env)
+    up_processes.append(up)
+    deadline = time.monotonic() + 60
+    while '"waiting"' not in up.stderr and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert '"waiting"' in up.stderr, up.stderr
+    assert up.interrupt() == 130
+    assert docker_client.containers.get(names.container).status == "exited"
+    assert agent_records(env) == []
+    assert "stopped the container" in up.stderr
+
+
+def test_same_named_container_not_ours_is_left_untouched(docker_client, names, base_args, env, fake_image) -> None:  # type: ignore[no-untyped-def]
+    other = docker_client.containers.run(fake_image, name=names.container, detach=True)
+    result = run_cli("up", *base_args, "--port", str(free_port()), env=env)
+    assert result.returncode == 5, result.stderr
+    assert "was not created by owui-dev" in result.stderr
+    assert "--name" in result.stderr
+    other.reload()
+    assert other.status == "running"
+    assert "owui-dev.managed" not in other.labels
+
+
+def test_no_authtoken_without_a_terminal_is_a_clear_error(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in env.items() if k != "NGROK_AUTHTOKEN"}
+    result = run_cli("up", *base_args, env=env)
+    assert result.returncode == 7, result.stderr
+    assert "No ngrok authtoken" in result.stderr
+    assert "https://dashboard.ngrok.com/get-started/your-authtoken" in result.stderr
+    assert not docker_client.containers.list(all=True, filters={"name": names.container})
+
+
+def test_no_authtoken_on_a_terminal_asks_once_and_saves_it_like_ngrok(names, base_args, env, ptys) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in env.items() if k != "NGROK_AUTHTOKEN"}
+    up = PtyProcess([sys.executable, "-m", "owui_dev", "up", *base_args, "--port", str(free_port())], env)
+    ptys.append(up)
+    up.wait_for("input hidden")
+    up.type(TOKEN + "\n")
+    screen = up.wait_for("Press Ctrl+C to stop.")
+    assert TOKEN not in screen, "the typed token is not echoed"
+    saved = Path(env["XDG_CONFIG_HOME"]) / "ngrok" / "ngrok.yml"
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert TOKEN in saved.read_text()
+    assert up.interrupt() == 0
+
+
+def test_authtoken_from_ngrok_config_file(names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in env.items() if k != "NGROK_AUTHTOKEN"}
+    config = Path(env["XDG_CONFIG_HOME"]) / "ngrok" / "ngrok.yml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'version: "3"\nagent:\n  authtoken: {TOKEN}\n')
+    up = UpProcess([*base_args, "--json", "--port", str(free_port())], env)
+    up_processes.append(up)
+    up.wait_for_json()
+    assert str(config) in up.stderr
+    assert up.interrupt() == 0
+
+
+def test_invalid_authtoken_is_explained_without_echoing_it(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *base_args, "--port", str(free_port()), env={**env, "FAKE_NGROK_FAIL": "auth_invalid"})
+    assert result.returncode == 7, result.stderr
+    assert "ERR_NGROK_105" in result.stderr
+    assert "NGROK_AUTHTOKEN" in result.stderr, "says where the bad token came from"
+    assert TOKEN not in result.stdout + result.stderr
+    assert docker_client.containers.get(names.container).status == "exited", "the container this run started"
+
+
+def test_docker_engine_unreachable(names, base_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *base_args, env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
+    assert result.returncode == 3, result.stderr
+    assert "the socket does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_image_with_pull_never(names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+    args = [a if not a.startswith("owui-dev-test/fake-openwebui") else "owui-dev-test/absent:nope" for a in base_args]
+    result = run_cli("up", *args, env=env)
+    assert result.returncode == 4, result.stderr
+    assert "--pull never" in result.stderr
+
+
+def test_second_up_for_the_same_name_says_the_first_runs(names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    first = UpProcess([*base_args, "--json", "--port", str(free_port())], env)
+    up_processes.append(first)
+    ready = first.wait_for_json()
+    result = run_cli("up", *base_args, env=env)
+    assert result.returncode == 9, result.stderr
+    assert "already running" in result.stderr
+    assert str(ready["public_url"]) in result.stderr
+    assert first.interrupt() == 0
+
+
+def test_debug_shows_a_traceback(names, base_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *base_args, "--debug", env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
+    assert result.returncode == 3
+    assert "Traceback" in result.stderr
