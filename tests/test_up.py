@@ -3,6 +3,7 @@ the stand-in ngrok agent, and real HTTPS through it to the container."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -377,3 +378,67 @@ def test_debug_shows_a_traceback(names, base_args, env, tmp_path: Path) -> None:
     result = run_cli("up", *base_args, "--debug", env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
     assert result.returncode == 3
     assert "Traceback" in result.stderr
+
+
+@pytest.fixture
+def registry_image(docker_client, fake_image: str):  # type: ignore[no-untyped-def]
+    """The fake Open WebUI, served by a local registry with a few MB to move, so pulls are real pulls."""
+    import secrets
+
+    from fake_registry import FakeRegistry
+
+    with FakeRegistry(throttle_bytes_per_sec=4_000_000) as registry:
+        tag = f"t{secrets.token_hex(4)}"
+        served = registry.add_image_from_engine(
+            docker_client, fake_image, "open-webui/open-webui", tag, extra_layer_bytes=3_000_000
+        )
+        yield registry, served.reference
+        for ref in (served.reference, f"{registry.host}/open-webui/open-webui:absent"):
+            with contextlib.suppress(Exception):
+                docker_client.images.remove(ref, force=True)
+
+
+def test_pull_shows_a_progress_bar_then_runs_the_image(names, base_args, env, ptys, registry_image) -> None:  # type: ignore[no-untyped-def]
+    _, ref = registry_image
+    args = [a for a in base_args if a not in {"never"}]
+    args[args.index("--pull")] = "--pull=missing"
+    args[args.index("--image") + 1] = ref
+    up = PtyProcess([sys.executable, "-m", "owui_dev", "up", *args, "--port", str(free_port())], env)
+    ptys.append(up)
+    screen = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
+    assert f"Pulling {ref}" in screen
+    assert "MB" in screen, "the bar shows bytes"
+    assert "layers" in screen
+    assert f"Pulled {ref}" in screen
+    assert up.interrupt() == 0
+
+
+def test_pull_always_in_json_mode_reports_progress_events(
+    docker_client, names, base_args, env, up_processes, registry_image
+) -> None:  # type: ignore[no-untyped-def]
+    _, ref = registry_image
+    args = [*base_args]
+    args[args.index("--pull") + 1] = "always"
+    args[args.index("--image") + 1] = ref
+    up = UpProcess([*args, "--json", "--port", str(free_port())], env)
+    up_processes.append(up)
+    ready = up.wait_for_json()
+    assert ready["image"] == ref
+    pulls = [json.loads(line) for line in up.stderr.splitlines() if '"pull"' in line]
+    assert pulls[0]["status"] == "started"
+    assert pulls[-1]["status"] == "done"
+    assert up.interrupt() == 0
+
+
+def test_pull_of_an_unknown_tag_fails_clearly(docker_client, names, base_args, env, registry_image) -> None:  # type: ignore[no-untyped-def]
+    registry, _ = registry_image
+    args = [*base_args]
+    args[args.index("--pull") + 1] = "missing"
+    args[args.index("--image") + 1] = f"{registry.host}/open-webui/open-webui:absent"
+    result = run_cli("up", *args, env=env)
+    assert result.returncode == 4, result.stderr
+    assert "Pulling" in result.stderr
+    assert "manifest unknown" in result.stderr
+    assert "--image" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not docker_client.containers.list(all=True, filters={"name": names.container})
