@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from owui_dev import __version__
-from owui_dev.config import DEFAULT_NAME, DEFAULT_PORT, DEFAULT_VOLUME, PullPolicy, QrStyle, validate_name
+from owui_dev.config import (
+    DEFAULT_NAME,
+    DEFAULT_PORT,
+    DEFAULT_VOLUME,
+    OAuthProvider,
+    PullPolicy,
+    QrStyle,
+    validate_name,
+)
 from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
 
@@ -147,6 +155,29 @@ def cli() -> None:
     "--qr-png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save the QR as PNG."
 )
 @click.option("--keep", is_flag=True, help="Leave the container running after Ctrl+C.")
+@click.option("--restart", is_flag=True, help="Restart Open WebUI if its container dies while serving (up to 5 times).")
+@click.option(
+    "--admin-email", default=None, help="E-mail of the admin created on a fresh instance [default: admin@localhost]."
+)
+@click.option("--admin-password", default=None, help="Its password [default: a generated one, kept for you].")
+@click.option(
+    "--allow-no-auth",
+    is_flag=True,
+    help="Allow a public tunnel to an instance with WEBUI_AUTH=False (anyone is admin).",
+)
+@click.option(
+    "--oauth",
+    type=click.Choice([p.value for p in OAuthProvider]),
+    default=None,
+    help="Gate the URL with ngrok OAuth: visitors sign in with this provider first.",
+)
+@click.option(
+    "--oauth-allow", multiple=True, metavar="EMAIL|DOMAIN", help="Only these OAuth identities get through (repeatable)."
+)
+@click.option(
+    "--allow-cidr", multiple=True, metavar="CIDR", help="Only these client addresses get through (repeatable)."
+)
+@click.option("--basic-auth", default=None, hidden=True)
 @_common
 @_boundary
 def up(json_output: bool, debug: bool, **options: Any) -> None:
@@ -156,6 +187,9 @@ def up(json_output: bool, debug: bool, **options: Any) -> None:
     healthy, opens an ngrok tunnel, checks Open WebUI answers through it, then prints the URL and a QR
     code. Ctrl+C (or SIGTERM) closes the tunnel, ends ngrok and stops the container if this run started
     it; the data volume always stays.
+
+    Before the tunnel opens, a fresh instance gets an admin account (shown once ready, kept for
+    `owui-dev status --show-password`) and closed sign-up, so nobody else can claim it.
     """
     from owui_dev.config import build_up_settings
     from owui_dev.console import make_reporter
@@ -197,14 +231,15 @@ def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, deb
 
 @cli.command()
 @_name_option
+@click.option("--show-password", is_flag=True, help="Also show the admin password owui-dev created.")
 @_common
 @_boundary
-def status(name: str, json_output: bool, debug: bool) -> None:
-    """Show the managed container: state, health, published port, image, and the public URL if `up` runs."""
+def status(name: str, show_password: bool, json_output: bool, debug: bool) -> None:
+    """Show the managed container: state, health, published port, image, sign-in, and the public URL if `up` runs."""
     from owui_dev.console import make_reporter
     from owui_dev.manage import status as read_status
 
-    report = read_status(name)
+    report = read_status(name, show_password=show_password)
 
     def human(out: Console) -> None:
         from rich.table import Table
@@ -230,6 +265,7 @@ def status(name: str, json_output: bool, debug: bool) -> None:
             ("local URL", report.local_url or "-"),
             ("public URL", report.public_url or "- (no `owui-dev up` running)"),
             ("volume", report.volume or "-"),
+            ("sign-in", _sign_in_text(report.admin_email, report.admin_password, show_password=show_password)),
         ]
         for key, value in rows:
             table.add_row(f"[bold]{key}[/]", value)
@@ -254,6 +290,72 @@ def logs(name: str, follow: bool, tail: int | None, json_output: bool, debug: bo
             sys.stdout.flush()
     except KeyboardInterrupt:
         return
+
+
+def _sign_in_text(email: str | None, password: str | None, *, show_password: bool) -> str:
+    if not email:
+        return "- (no admin created by owui-dev for this volume)"
+    if password:
+        return f"{email} / {password}"
+    return f"{email} / " + ("(not kept)" if show_password else "******** (--show-password)")
+
+
+@cli.command()
+@_name_option
+@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image `up` would run.")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help=f"Local port `up` would use on 127.0.0.1 [default: {DEFAULT_PORT}, or the next free one if busy].",
+)
+@click.option(
+    "--ngrok-path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="ngrok binary to check [env NGROK_PATH; else `ngrok` on PATH; else the managed download].",
+)
+@click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
+@_common
+@_boundary
+def doctor(json_output: bool, debug: bool, **options: Any) -> None:
+    """Check what `up` needs, each with a fix; starts nothing, downloads nothing.
+
+    Checks the Docker engine and its version, disk space for the image, the image, the container name,
+    the local port, the ngrok binary and its version, the authtoken (never shown), and whether ngrok's
+    service is reachable (one TCP connection, no tunnel; OWUI_DEV_NGROK_PROBE=HOST:PORT probes elsewhere,
+    =off skips it). Exits 10 when a check fails; warnings alone exit 0.
+    """
+    from owui_dev.config import build_doctor_settings
+    from owui_dev.console import make_reporter
+    from owui_dev.doctor import failed, report, run_checks
+    from owui_dev.errors import ChecksFailedError
+
+    checks = run_checks(build_doctor_settings(**options))
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[bold red]✗[/]"}
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("", no_wrap=True)
+        table.add_column("check", no_wrap=True)
+        table.add_column("detail  [dim](→ how to fix)[/]", overflow="fold")
+        for check in checks:
+            hint = f"\n[yellow]→[/] {escape(check.hint)}" if check.hint and check.status != "ok" else ""
+            table.add_row(marks[check.status], check.name, escape(check.detail) + hint)
+        out.print(table)
+        if not failed(checks):
+            warnings = sum(check.status == "warn" for check in checks)
+            out.print(f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}: ready for `up`.")
+
+    make_reporter(json_output=json_output).result(report(checks), human)
+    if failed(checks):
+        names = ", ".join(check.name for check in failed(checks))
+        raise ChecksFailedError(
+            f"{len(failed(checks))} check(s) failed: {names}.", hint="Fix them as their hints say, then run again."
+        )
 
 
 def main() -> None:

@@ -43,6 +43,12 @@ class PullPolicy(StrEnum):
     NEVER = "never"
 
 
+class OAuthProvider(StrEnum):
+    GOOGLE = "google"
+    GITHUB = "github"
+    MICROSOFT = "microsoft"
+
+
 class QrStyle(StrEnum):
     HALF = "half"
     FULL = "full"
@@ -80,7 +86,26 @@ class UpSettings:
     qr_style: QrStyle = QrStyle.HALF
     qr_png: Path | None = None
     keep: bool = False
+    restart: bool = False
     json: bool = False
+    admin_email: str | None = None
+    admin_password: Secret | None = None
+    allow_no_auth: bool = False
+    oauth: OAuthProvider | None = None
+    oauth_allow: tuple[str, ...] = ()
+    allow_cidr: tuple[str, ...] = ()
+
+    @property
+    def gated(self) -> bool:
+        return self.oauth is not None or bool(self.allow_cidr)
+
+
+BASIC_AUTH_REFUSAL = UsageError(
+    "HTTP basic auth is not offered: it breaks Open WebUI.",
+    hint="Open WebUI's own API calls carry an `Authorization: Bearer` header, which basic auth in front of it "
+    "replaces, so the app fails after sign-in. Use --oauth google|github|microsoft (with --oauth-allow) or "
+    "--allow-cidr to gate the URL; Open WebUI's accounts protect it in any case.",
+)
 
 
 def validate_name(name: str, what: str = "container name") -> str:
@@ -114,6 +139,42 @@ def parse_environment(pairs: Iterable[str]) -> tuple[tuple[str, str], ...]:
     return tuple(parsed.items())
 
 
+def validate_email(email: str) -> str:
+    # Open WebUI's own rule: x@localhost, or something@domain.tld.
+    if not (email.endswith("@localhost") or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+        raise UsageError(f"--admin-email {email!r} is not an e-mail address Open WebUI accepts.")
+    return email.lower()
+
+
+def validate_oauth_allow(entries: Iterable[str]) -> tuple[str, ...]:
+    """Each entry is an e-mail address or a bare domain (example.com or @example.com)."""
+    cleaned = []
+    for entry in entries:
+        value = entry.strip().lower()
+        if not re.fullmatch(r"(?:[^@\s']+@)?@?[a-z0-9.-]+\.[a-z]{2,63}", value):
+            raise UsageError(
+                f"--oauth-allow {entry!r} is neither an e-mail address nor a domain.",
+                hint="Use --oauth-allow you@example.com or --oauth-allow example.com (repeatable).",
+            )
+        cleaned.append(value)
+    return tuple(cleaned)
+
+
+def validate_cidrs(entries: Iterable[str]) -> tuple[str, ...]:
+    import ipaddress
+
+    cleaned = []
+    for entry in entries:
+        try:
+            cleaned.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError:
+            raise UsageError(
+                f"--allow-cidr {entry!r} is not an IP network.",
+                hint="Use CIDR notation such as 203.0.113.7/32 or 192.168.1.0/24 (repeatable).",
+            ) from None
+    return tuple(cleaned)
+
+
 def _port(value: int | None) -> tuple[int, bool]:
     if value is None:
         return DEFAULT_PORT, False
@@ -139,10 +200,29 @@ def build_up_settings(
     no_qr: bool = False,
     qr_png: Path | None = None,
     keep: bool = False,
+    restart: bool = False,
     json: bool = False,
+    admin_email: str | None = None,
+    admin_password: str | None = None,
+    allow_no_auth: bool = False,
+    oauth: str | None = None,
+    oauth_allow: Iterable[str] = (),
+    allow_cidr: Iterable[str] = (),
+    basic_auth: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> UpSettings:
     environ = os.environ if environ is None else environ
+    if basic_auth is not None:
+        raise BASIC_AUTH_REFUSAL
+    oauth_allow = validate_oauth_allow(oauth_allow)
+    if oauth_allow and oauth is None:
+        raise UsageError(
+            "--oauth-allow needs --oauth PROVIDER.", hint="For example: --oauth google --oauth-allow you@gmail.com"
+        )
+    if admin_password is not None and len(admin_password) < 8:
+        raise UsageError(
+            "--admin-password is too short.", hint="Use at least 8 characters, or leave it out for a generated one."
+        )
     host_port, explicit = _port(port)
     if timeout <= 0:
         raise UsageError(f"--timeout {timeout:g} must be more than 0 seconds.")
@@ -178,5 +258,75 @@ def build_up_settings(
         qr_style=QrStyle.NONE if no_qr else QrStyle(qr_style),
         qr_png=qr_png,
         keep=keep,
+        restart=restart,
         json=json,
+        admin_email=validate_email(admin_email) if admin_email else None,
+        admin_password=Secret(admin_password, "--admin-password") if admin_password else None,
+        allow_no_auth=allow_no_auth,
+        oauth=OAuthProvider(oauth) if oauth else None,
+        oauth_allow=oauth_allow,
+        allow_cidr=validate_cidrs(allow_cidr),
+    )
+
+
+# -- owui-dev doctor -------------------------------------------------------------------------------
+
+ENV_NGROK_PROBE = "OWUI_DEV_NGROK_PROBE"
+# Where the ngrok v3 agent opens its session; `doctor` only resolves it and opens a TCP connection.
+DEFAULT_NGROK_PROBE = ("connect.ngrok-agent.com", 443)
+
+
+@dataclass(frozen=True)
+class DoctorSettings:
+    name: str = DEFAULT_NAME
+    image: str = DEFAULT_IMAGE
+    port: int = DEFAULT_PORT
+    port_explicit: bool = False
+    ngrok_path: str | None = None
+    ngrok_path_source: str | None = None
+    authtoken: Secret | None = None
+    # None: the reachability check is switched off (OWUI_DEV_NGROK_PROBE=off).
+    ngrok_probe: tuple[str, int] | None = DEFAULT_NGROK_PROBE
+
+
+def parse_probe(value: str | None) -> tuple[str, int] | None:
+    """OWUI_DEV_NGROK_PROBE: unset or empty = ngrok's endpoint, `off` = no check, else HOST:PORT."""
+    if value is None or not value.strip():
+        return DEFAULT_NGROK_PROBE
+    value = value.strip()
+    if value.lower() == "off":
+        return None
+    host, sep, port_text = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise UsageError(
+            f"{ENV_NGROK_PROBE}={value!r} is not HOST:PORT.",
+            hint="Set it to HOST:PORT (e.g. connect.ngrok-agent.com:443), or `off` to skip the check.",
+        )
+    return host, int(port_text)
+
+
+def build_doctor_settings(
+    *,
+    name: str = DEFAULT_NAME,
+    image: str = DEFAULT_IMAGE,
+    port: int | None = None,
+    ngrok_path: str | None = None,
+    authtoken: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DoctorSettings:
+    environ = os.environ if environ is None else environ
+    # The same validation and precedence as `up`, so doctor checks what `up` would use.
+    up = build_up_settings(
+        name=name, image=image, port=port, ngrok_path=ngrok_path, authtoken=authtoken, environ=environ
+    )
+    return DoctorSettings(
+        name=up.name,
+        image=up.image,
+        port=up.port,
+        port_explicit=up.port_explicit,
+        ngrok_path=up.ngrok_path,
+        ngrok_path_source=up.ngrok_path_source,
+        authtoken=up.authtoken,
+        ngrok_probe=parse_probe(environ.get(ENV_NGROK_PROBE)),
     )

@@ -61,7 +61,7 @@ class Reporter(Protocol):
     def activity(self, text: str) -> contextlib.AbstractContextManager[None]: ...
     def pull(self, ref: str) -> contextlib.AbstractContextManager[Callable[[PullProgress], None]]: ...
     def waiting(self, text: str) -> contextlib.AbstractContextManager[Callable[[float, str], None]]: ...
-    def announce(self, announcement: Announcement) -> None: ...
+    def announce(self, announcement: Announcement, *, again: bool = False) -> None: ...
     def stopped(self, actions: Sequence[str]) -> None: ...
     def ask_secret(self, prompt: str) -> str | None: ...
     def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None: ...
@@ -150,7 +150,7 @@ class HumanReporter:
 
             yield update
 
-    def announce(self, a: Announcement) -> None:
+    def announce(self, a: Announcement, *, again: bool = False) -> None:
         from rich.panel import Panel
         from rich.text import Text
 
@@ -276,8 +276,10 @@ class JsonReporter:
         self.event("waiting", message=text)
         yield lambda elapsed, line: None
 
-    def announce(self, announcement: Announcement) -> None:
-        self._emit(sys.stdout, announcement.as_json())
+    def announce(self, announcement: Announcement, *, again: bool = False) -> None:
+        # stdout carries one object, once; a later URL change is a `tunnel_up` event on stderr.
+        if not again:
+            self._emit(sys.stdout, announcement.as_json())
 
     def stopped(self, actions: Sequence[str]) -> None:
         self.event("stopped", actions=list(actions))

@@ -75,6 +75,7 @@ class ContainerInfo:
     started_at: str | None = None
     fingerprint: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def running(self) -> bool:
@@ -518,6 +519,7 @@ def _info(container: Container) -> ContainerInfo:
         started_at=state.get("StartedAt"),
         fingerprint=labels.get(LABEL_CONFIG),
         labels=labels,
+        environment=dict(item.partition("=")[::2] for item in config.get("Env") or []),
     )
 
 

@@ -103,6 +103,20 @@ class AlreadyRunningError(OwuiDevError):
     kind = "already-running"
 
 
+class ChecksFailedError(OwuiDevError):
+    """`owui-dev doctor` found at least one failing check (each check reports its own fix)."""
+
+    exit_code = 10
+    kind = "checks-failed"
+
+
+class UnsafeExposureError(OwuiDevError):
+    """Refused before the tunnel opens: on a public URL this instance would be open to strangers."""
+
+    exit_code = 11
+    kind = "unsafe-exposure"
+
+
 class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an error
     """Raised in the main thread on SIGTERM so that teardown runs as it does for Ctrl+C."""
 
@@ -126,6 +140,9 @@ EXIT_CODES: dict[int, str] = {
     NgrokError.exit_code: "ngrok problem: binary, authtoken, account limits, or the tunnel could not open",
     TunnelVerifyError.exit_code: "the tunnel opened but Open WebUI did not answer through it over HTTPS",
     AlreadyRunningError.exit_code: "another `owui-dev up` already runs for this container name",
+    ChecksFailedError.exit_code: "owui-dev doctor found a failing check",
+    UnsafeExposureError.exit_code: "refused to open a public tunnel: anyone with the URL could use or claim "
+    "the instance (authentication off, trusted headers, or no admin could be secured)",
     EXIT_INTERRUPTED: "interrupted (Ctrl+C / SIGTERM) before the URL was announced; "
     "what the run had started was undone",
 }

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from owui_dev import openwebui
+from owui_dev import instance, openwebui
 from owui_dev.docker_engine import ContainerInfo, DockerEngine, name_conflict
 from owui_dev.errors import UsageError
 from owui_dev.state import read_run_record
@@ -27,12 +27,14 @@ class Status:
     public_url: str | None = None
     up_pid: int | None = None
     exit_code: int | None = None
+    admin_email: str | None = None
+    admin_password: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def status(name: str) -> Status:
+def status(name: str, *, show_password: bool = False) -> Status:
     """Read-only: asks Docker and the local port; starts nothing (no ngrok, no pyngrok)."""
     engine = DockerEngine.connect()
     try:
@@ -46,6 +48,8 @@ def status(name: str) -> Status:
     if info.running and local_url:
         healthy = openwebui.is_healthy(openwebui.health(local_url, timeout=2.0))
     record = read_run_record(name) if info.managed else None
+    secrets = instance.load(info.volume) if info.managed and info.volume else None
+    signs_in = secrets is not None and secrets.admin_verified
     return Status(
         name=name,
         exists=True,
@@ -60,6 +64,8 @@ def status(name: str) -> Status:
         public_url=record.public_url if record else None,
         up_pid=record.pid if record else None,
         exit_code=None if info.running else info.exit_code,
+        admin_email=secrets.admin_email if secrets and signs_in else None,
+        admin_password=secrets.admin_password if secrets and signs_in and show_password else None,
     )
 
 
@@ -108,6 +114,8 @@ def _down(
     if purge and volume:
         if engine.remove_volume(volume):
             actions.append(f"removed the volume {volume} (all Open WebUI data)")
+        if instance.forget(volume):
+            actions.append(f"forgot the sign-in and secret key kept for {volume}")
     elif volume:
         actions.append(f"kept the data volume {volume}")
     return DownResult(name, actions)

@@ -58,6 +58,7 @@ class HttpAnswer:
     status: int | None
     body: str = ""
     error: str | None = None
+    location: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,23 +74,48 @@ class HttpAnswer:
 USER_AGENT = "owui-dev"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer too (an OAuth gate says 302): report it instead of following it."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def http_get(url: str, *, timeout: float, context: ssl.SSLContext | None = None) -> HttpAnswer:
     """One GET that never raises: an answer, or why there was none."""
-    request = urllib.request.Request(  # noqa: S310 - the URL is ours: loopback or the tunnel's https URL
-        url,
-        headers={
-            "User-Agent": USER_AGENT,
-            # Skips ngrok's free-plan browser interstitial (ERR_NGROK_6024) for this check.
-            "ngrok-skip-browser-warning": "1",
-            "Accept": "application/json",
-        },
-    )
+    request = urllib.request.Request(url, headers=_headers())  # noqa: S310 - our own http(s) URLs only
+    return _send(request, timeout=timeout, context=context)
+
+
+def http_post_json(url: str, payload: dict[str, object], *, timeout: float) -> HttpAnswer:
+    body = json.dumps(payload).encode()
+    headers = {**_headers(), "Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - as above
+    return _send(request, timeout=timeout)
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "User-Agent": USER_AGENT,
+        # Skips ngrok's free-plan browser interstitial (ERR_NGROK_6024) for our own checks.
+        "ngrok-skip-browser-warning": "1",
+        "Accept": "application/json",
+    }
+
+
+def _send(request: urllib.request.Request, *, timeout: float, context: ssl.SSLContext | None = None) -> HttpAnswer:
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+    if context is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(*handlers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
-            return HttpAnswer(response.status, response.read(65536).decode("utf-8", "replace"))
+        # The URL is ours: the loopback port or the tunnel's https URL.
+        with opener.open(request, timeout=timeout) as response:
+            location = response.headers.get("Location")
+            return HttpAnswer(response.status, response.read(65536).decode("utf-8", "replace"), location=location)
     except urllib.error.HTTPError as err:
         body = err.read(65536).decode("utf-8", "replace") if err.fp else ""
-        return HttpAnswer(err.code, body, f"HTTP {err.code}")
+        return HttpAnswer(err.code, body, f"HTTP {err.code}", location=err.headers.get("Location"))
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         return HttpAnswer(None, "", str(reason))

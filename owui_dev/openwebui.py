@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,3 +29,83 @@ def health(base_url: str, *, timeout: float = 2.0, context: ssl.SSLContext | Non
 def is_healthy(answer: HttpAnswer) -> bool:
     body = answer.json()
     return answer.ok and isinstance(body, dict) and body.get("status") is True
+
+
+# -- who may use the instance ----------------------------------------------------------------------
+# Open WebUI makes the first account that signs up the admin, and closes sign-up after it. Since 0.7.0 it
+# also creates that admin at first start from WEBUI_ADMIN_EMAIL / WEBUI_ADMIN_PASSWORD / WEBUI_ADMIN_NAME
+# (only while there are no users). ENABLE_SIGNUP and friends are stored in its database after the first
+# start, so later environment changes are ignored (unless ENABLE_PERSISTENT_CONFIG=False).
+
+ADMIN_EMAIL_ENV = "WEBUI_ADMIN_EMAIL"
+ADMIN_PASSWORD_ENV = "WEBUI_ADMIN_PASSWORD"  # noqa: S105 - a variable name, not a password
+ADMIN_NAME_ENV = "WEBUI_ADMIN_NAME"
+SECRET_KEY_ENV = "WEBUI_SECRET_KEY"  # noqa: S105 - a variable name
+AUTH_ENV = "WEBUI_AUTH"
+TRUSTED_HEADER_ENVS = (
+    "WEBUI_AUTH_TRUSTED_EMAIL_HEADER",
+    "WEBUI_AUTH_TRUSTED_NAME_HEADER",
+    "WEBUI_AUTH_TRUSTED_GROUPS_HEADER",
+    "WEBUI_AUTH_TRUSTED_ROLE_HEADER",
+)
+
+
+def auth_disabled_by(environment: dict[str, str]) -> bool:
+    """Open WebUI reads WEBUI_AUTH as `value.lower() == "true"`: anything else switches accounts off."""
+    value = environment.get(AUTH_ENV)
+    return value is not None and value.strip().lower() != "true"
+
+
+def trusted_headers_in(environment: dict[str, str]) -> list[str]:
+    return [key for key in TRUSTED_HEADER_ENVS if environment.get(key)]
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    """What GET /api/config tells anyone, signed in or not."""
+
+    version: str
+    onboarding: bool
+    auth: bool
+    trusted_header: bool
+    signup_enabled: bool
+    login_form: bool
+
+    @classmethod
+    def parse(cls, body: object) -> PublicConfig | None:
+        if not isinstance(body, dict):
+            return None
+        features = body.get("features") if isinstance(body.get("features"), dict) else {}
+        assert isinstance(features, dict)
+        return cls(
+            version=str(body.get("version", "")),
+            onboarding=body.get("onboarding") is True,
+            auth=features.get("auth", True) is not False,
+            trusted_header=features.get("auth_trusted_header") is True,
+            signup_enabled=features.get("enable_signup") is True,
+            login_form=features.get("enable_login_form", True) is not False,
+        )
+
+
+def public_config(base_url: str) -> PublicConfig | None:
+    from owui_dev.net import http_get
+
+    return PublicConfig.parse(http_get(base_url.rstrip("/") + "/api/config", timeout=5.0).json())
+
+
+def sign_up(base_url: str, *, name: str, email: str, password: str) -> HttpAnswer:
+    from owui_dev.net import http_post_json
+
+    return http_post_json(
+        base_url.rstrip("/") + "/api/v1/auths/signup",
+        {"name": name, "email": email, "password": password},
+        timeout=30.0,
+    )
+
+
+def sign_in(base_url: str, *, email: str, password: str) -> HttpAnswer:
+    from owui_dev.net import http_post_json
+
+    return http_post_json(
+        base_url.rstrip("/") + "/api/v1/auths/signin", {"email": email, "password": password}, timeout=30.0
+    )

@@ -13,7 +13,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 
 from owui_dev import openwebui
@@ -29,9 +29,15 @@ from owui_dev.errors import (
     TunnelError,
     TunnelVerifyError,
 )
-from owui_dev.net import find_free_port, port_is_free, ssl_context
+from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context
+from owui_dev.security import (
+    container_environment,
+    instance_secrets,
+    refuse_unsafe_environment,
+    secure_instance,
+)
 from owui_dev.state import RunLock, RunRecord
-from owui_dev.tunnel import AUTHTOKEN_URL, NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary
+from owui_dev.tunnel import AUTHTOKEN_URL, NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -75,41 +81,55 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
             existing = _existing_container(engine, settings.name)
+            refuse_unsafe_environment(dict(settings.environment), settings)
+            if existing is not None and existing.running:
+                refuse_unsafe_environment(existing.environment, settings, reused=True)
             port = _choose_port(settings, existing, reporter)
+            secrets = instance_secrets(settings)
 
             _ensure_ngrok_binary(binary, reporter)
             _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
 
-            container = _start_container(engine, settings, existing, port, stack, teardown, reporter)
+            container = _start_container(
+                engine, settings, existing, port, container_environment(settings, secrets), stack, teardown, reporter
+            )
             local_url = f"http://127.0.0.1:{container.host_port}"
             _wait_ready(engine, settings, local_url, reporter)
+            access = secure_instance(local_url, secrets, settings, reporter)
 
             tunnel = NgrokTunnel(
-                binary, authtoken, run_name=settings.name, region=settings.region, domain=settings.domain
+                binary,
+                authtoken,
+                run_name=settings.name,
+                region=settings.region,
+                domain=settings.domain,
+                policy=traffic_policy(
+                    oauth=settings.oauth, oauth_allow=settings.oauth_allow, cidrs=settings.allow_cidr
+                ),
             )
             stack.callback(lambda: teardown.actions.extend(tunnel.close()))
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
                 info = tunnel.open(container.host_port or port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
-            _verify(info.public_url, reporter)
+            _verify(info.public_url, reporter, gated=settings.gated)
 
             qr_png = _save_qr(settings, info.public_url)
-            reporter.announce(
-                Announcement(
-                    public_url=info.public_url,
-                    local_url=local_url,
-                    container_name=settings.name,
-                    image=container.image,
-                    volume=container.volume or settings.volume,
-                    inspector_url=info.api_url,
-                    qr_style=settings.qr_style.value,
-                    qr_png=qr_png,
-                    extra={"agent_pid": info.agent_pid, "host_port": container.host_port},
-                )
+            announcement = Announcement(
+                public_url=info.public_url,
+                local_url=local_url,
+                container_name=settings.name,
+                image=container.image,
+                volume=container.volume or settings.volume,
+                inspector_url=info.api_url,
+                qr_style=settings.qr_style.value,
+                qr_png=qr_png,
+                notes=access.notes(),
+                extra={"agent_pid": info.agent_pid, "host_port": container.host_port, **access.as_json()},
             )
+            reporter.announce(announcement)
             announced = True
             lock.publish(RunRecord(pid=os.getpid(), public_url=info.public_url, local_url=local_url))
-            _watch(engine, settings.name, tunnel)
+            _watch(engine, settings, tunnel, reporter, announcement, lock)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
         if not announced:
@@ -212,6 +232,7 @@ def _start_container(
     settings: UpSettings,
     existing: ContainerInfo | None,
     port: int,
+    environment: tuple[tuple[str, str], ...],
     stack: ExitStack,
     teardown: Teardown,
     reporter: Reporter,
@@ -219,7 +240,7 @@ def _start_container(
     if existing is not None and existing.running:
         reporter.step(f"Container {settings.name} already running; using it (it keeps running after this run)")
         return existing
-    spec = ContainerSpec(settings.name, settings.image, port, settings.volume, settings.environment)
+    spec = ContainerSpec(settings.name, settings.image, port, settings.volume, environment)
     if existing is not None and existing.fingerprint != spec.fingerprint():
         engine.remove(settings.name)
         reporter.note(
@@ -252,19 +273,31 @@ def _wait_ready(engine: DockerEngine, settings: UpSettings, local_url: str, repo
     reporter.step(f"Open WebUI is ready on {local_url} ({elapsed:.1f} s)")
 
 
-def _verify(public_url: str, reporter: Reporter, timeout: float = VERIFY_TIMEOUT) -> None:
-    """The URL is announced only once Open WebUI answers through it, over verified HTTPS."""
+def _verify(public_url: str, reporter: Reporter, *, gated: bool = False, timeout: float = VERIFY_TIMEOUT) -> None:
+    """The URL is announced only once it answers over verified HTTPS: Open WebUI itself, or (with a gate
+    in front) the gate — ngrok's OAuth redirect, or its IP-restriction refusal of this machine."""
     context = ssl_context()
     deadline = time.monotonic() + timeout
     with reporter.activity("Checking Open WebUI through the tunnel…"):
         while True:
             answer = openwebui.health(public_url, timeout=5.0, context=context)
             if openwebui.is_healthy(answer):
-                break
-            if time.monotonic() > deadline:
+                reporter.step("HTTPS tunnel verified (Open WebUI answers through it)")
+                return
+            if gated and _gate_answer(answer):
+                reporter.step(f"HTTPS tunnel verified (the gate answers: {_gate_answer(answer)})")
+                return
+            if "ERR_NGROK_725" in answer.body or time.monotonic() > deadline:
                 raise _verify_failure(public_url, answer.error or f"HTTP {answer.status}", answer.body)
             time.sleep(0.5)
-    reporter.step("HTTPS tunnel verified (Open WebUI answers through it)")
+
+
+def _gate_answer(answer: HttpAnswer) -> str | None:
+    if answer.status in {301, 302, 303, 307} and answer.location and "ngrok" in answer.location:
+        return "redirect to sign-in"
+    if answer.status == 403 and "ERR_NGROK_3208" in answer.body:
+        return "this machine's address is not on the allow-list"
+    return None
 
 
 def _verify_failure(public_url: str, why: str, body: str) -> TunnelVerifyError:
@@ -272,6 +305,11 @@ def _verify_failure(public_url: str, why: str, body: str) -> TunnelVerifyError:
         hint = (
             "The certificate was not trusted. A proxy that intercepts HTTPS needs its CA in SSL_CERT_FILE; "
             "otherwise check the system's certificate store."
+        )
+    elif "ERR_NGROK_725" in body:
+        return TunnelVerifyError(
+            "ngrok refuses traffic for your account: its monthly usage limit is reached (ERR_NGROK_725).",
+            hint="Wait for the limit to reset or upgrade the plan on the ngrok dashboard.",
         )
     elif "ERR_NGROK_8012" in body:
         hint = "ngrok reached this machine but not Open WebUI's port: is the container still running?"
@@ -288,21 +326,65 @@ def _save_qr(settings: UpSettings, public_url: str) -> str | None:
     return str(save_png(public_url, settings.qr_png))
 
 
-def _watch(engine: DockerEngine, name: str, tunnel: NgrokTunnel, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Stay in the foreground until Ctrl+C / SIGTERM; end with an error when a part dies."""
+MAX_RESTARTS = 5
+
+
+def _watch(
+    engine: DockerEngine,
+    settings: UpSettings,
+    tunnel: NgrokTunnel,
+    reporter: Reporter,
+    announcement: Announcement,
+    lock: RunLock,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves.
+
+    The container dying ends the run with its logs (or restarts it with --restart); a tunnel that drops
+    is reported, and once ngrok reconnects it is verified again and a changed URL is announced anew.
+    """
+    restarts = 0
+    down_since: float | None = None
+    tunnel.session_events()  # what the agent said while starting is not news
     while True:
         sleep(WATCH_INTERVAL)
-        info = engine.inspect(name)
+        info = engine.inspect(settings.name)
         if not info.running:
-            raise ContainerExitedError(
-                f"The container {name} stopped while serving (exit code {info.exit_code}"
-                + (", out of memory" if info.oom_killed else "")
-                + "); the tunnel was closed.",
-                hint="Its last log lines are below; `owui-dev logs` shows everything. Run `owui-dev up` again.",
-                details=engine.logs_tail(name),
-            )
+            logs = engine.logs_tail(settings.name)
+            what = f"exit code {info.exit_code}" + (", out of memory" if info.oom_killed else "")
+            if not settings.restart or restarts >= MAX_RESTARTS:
+                raise ContainerExitedError(
+                    f"The container {settings.name} stopped while serving ({what}); the tunnel was closed.",
+                    hint="Its last log lines are below; `owui-dev logs` shows everything. Run `owui-dev up` again"
+                    + ("." if settings.restart else ", or add --restart to restart it automatically."),
+                    details=logs,
+                )
+            restarts += 1
+            reporter.warn(f"The container {settings.name} stopped ({what}); restarting it ({restarts}/{MAX_RESTARTS}).")
+            reporter.event("container_restart", exit_code=info.exit_code, restarts=restarts)
+            engine.start(settings.name, host_port=info.host_port)
+            _wait_ready(engine, settings, announcement.local_url, reporter)
         if not tunnel.agent_alive():
             raise TunnelError(
                 "The ngrok agent ended unexpectedly; the public URL no longer works.",
                 hint="Run `owui-dev up` again; `--debug` shows the agent's last log lines.",
             )
+        for event in tunnel.session_events():
+            if event == "down" and down_since is None:
+                down_since = time.monotonic()
+                reporter.warn("The tunnel dropped (network or ngrok); the agent is reconnecting…")
+                reporter.event("tunnel_down")
+            elif event == "up" and down_since is not None:
+                outage = time.monotonic() - down_since
+                down_since = None
+                url = tunnel.refresh_url()
+                _verify(url, reporter, gated=settings.gated)
+                changed = url != announcement.public_url
+                reporter.event("tunnel_up", public_url=url, changed=changed, outage_seconds=round(outage, 1))
+                if changed:
+                    reporter.warn(f"The tunnel came back on a new URL after {outage:.0f} s: scan the new code.")
+                    announcement = replace(announcement, public_url=url)
+                    reporter.announce(announcement, again=True)
+                    lock.publish(RunRecord(pid=os.getpid(), public_url=url, local_url=announcement.local_url))
+                else:
+                    reporter.step(f"The tunnel is back after {outage:.0f} s (same URL)")

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -232,6 +233,31 @@ def _explain(code: str | None, detail: str, token_source: str, domain: str | Non
     )
 
 
+def traffic_policy(*, oauth: str | None, oauth_allow: tuple[str, ...], cidrs: tuple[str, ...]) -> str | None:
+    """An ngrok Traffic Policy gating the URL before it reaches Open WebUI (cookie- or address-based,
+    never basic auth, which would replace the Bearer header Open WebUI's API calls carry)."""
+    rules: list[dict[str, Any]] = []
+    if cidrs:
+        rules.append({"actions": [{"type": "restrict-ips", "config": {"enforce": True, "allow": list(cidrs)}}]})
+    if oauth:
+        rules.append({"actions": [{"type": "oauth", "config": {"provider": oauth}}]})
+        if oauth_allow:
+            email = "actions.ngrok.oauth.identity.email"
+            emails = [entry for entry in oauth_allow if "@" in entry.lstrip("@")]
+            domains = ["@" + entry.lstrip("@") for entry in oauth_allow if "@" not in entry.lstrip("@")]
+            tests = []
+            if emails:
+                tests.append(f"({email} in [{', '.join(repr(e) for e in emails)}])")
+            tests += [f"{email}.endsWith({domain!r})" for domain in domains]
+            rules.append(
+                {
+                    "expressions": [f"!({' || '.join(tests)})"],
+                    "actions": [{"type": "deny", "config": {"status_code": 403}}],
+                }
+            )
+    return json.dumps({"on_http_request": rules}) if rules else None
+
+
 @dataclass(frozen=True)
 class TunnelInfo:
     public_url: str
@@ -250,6 +276,7 @@ class NgrokTunnel:
         run_name: str,
         region: str | None = None,
         domain: str | None = None,
+        policy: str | None = None,
         start_timeout: float = AGENT_START_TIMEOUT,
         on_agent_log: Callable[[str, str], None] | None = None,
     ) -> None:
@@ -257,11 +284,14 @@ class NgrokTunnel:
         self.authtoken = authtoken
         self.region = region
         self.domain = domain
+        self.policy = policy
         self.start_timeout = start_timeout
         self._config_path = runs_dir() / f"{run_name}.ngrok.yml"
         self._on_agent_log = on_agent_log
         self._pyngrok_config: Any = None
         self.info: TunnelInfo | None = None
+        # Session drops and recoveries the agent reports, read by the watcher in the main thread.
+        self._events: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     def _clean(self, text: str) -> str:
         return redact(text, [self.authtoken.value])
@@ -274,6 +304,9 @@ class NgrokTunnel:
         write_private(self._config_path, json.dumps(body))
 
         def forward(log: Any) -> None:
+            event = _session_event(str(log.msg or ""))
+            if event is not None:
+                self._events.put(event)
             if self._on_agent_log is not None:
                 self._on_agent_log(str(log.lvl), self._clean(str(log.line)))
 
@@ -301,6 +334,8 @@ class NgrokTunnel:
         options: dict[str, Any] = {}
         if self.domain:
             options["url"] = f"https://{self.domain}"
+        if self.policy:
+            options["traffic_policy"] = self.policy
         try:
             tunnel = ngrok.connect(f"http://127.0.0.1:{local_port}", name="owui-dev", pyngrok_config=config, **options)
         except PyngrokNgrokHTTPError as err:
@@ -368,6 +403,31 @@ class NgrokTunnel:
             details=details or [],
         )
 
+    def session_events(self) -> list[str]:
+        """ "down" / "up" events since the last call, oldest first."""
+        events = []
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                return events
+
+    def refresh_url(self) -> str:
+        """The endpoint's public URL as the agent reports it now (it can change after a reconnect)."""
+        from pyngrok import ngrok
+        from pyngrok.exception import PyngrokError
+
+        assert self.info is not None
+        try:
+            endpoints = ngrok.get_tunnels(pyngrok_config=self._pyngrok_config)
+        except PyngrokError as err:
+            raise TunnelError(f"The ngrok agent stopped answering: {self._clean(str(err))}") from None
+        for endpoint in endpoints:
+            if endpoint.name == "owui-dev" and endpoint.public_url:
+                url = str(endpoint.public_url).replace("http://", "https://", 1)
+                self.info = TunnelInfo(url, self.info.api_url, self.info.agent_pid)
+        return self.info.public_url
+
     def _kill_agent(self) -> None:
         """Kill the agent without pyngrok's lock, which a stuck start may hold."""
         from pyngrok import process
@@ -403,6 +463,17 @@ class NgrokTunnel:
         with contextlib.suppress(OSError):
             self._config_path.unlink()
         return done
+
+
+_DOWN = ("heartbeat timeout", "session closed", "failed to reconnect session", "session closing")
+
+
+def _session_event(message: str) -> str | None:
+    if message.startswith(_DOWN):
+        return "down"
+    if message == "client session established":
+        return "up"
+    return None
 
 
 def _api_error_text(body: str) -> str:

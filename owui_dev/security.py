@@ -1,0 +1,180 @@
+"""Who can use the instance once its URL is public: decided, and enforced, before the tunnel opens.
+
+Open WebUI makes the first account that signs up its admin, and ngrok URLs get scanned; so before
+any tunnel exists the instance must have an admin and closed sign-up. Three cases:
+- fresh (no users): Open WebUI >= 0.7.0 creates the admin from WEBUI_ADMIN_* at first start; older
+  images need the first sign-up, done here on the local port, after which Open WebUI closes sign-up;
+- existing users: nothing is created; their accounts sign in;
+- authentication off (WEBUI_AUTH=False, every visitor is admin) or trusted-header sign-in (any visitor
+  can send the header through a tunnel): refused, the former unless --allow-no-auth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from owui_dev import instance, openwebui
+from owui_dev.config import UpSettings
+from owui_dev.console import Reporter
+from owui_dev.errors import UnsafeExposureError
+from owui_dev.instance import InstanceSecrets
+
+
+def refuse_unsafe_environment(environment: dict[str, str], settings: UpSettings, *, reused: bool = False) -> None:
+    where = f"The running container {settings.name} has" if reused else "You passed"
+    headers = openwebui.trusted_headers_in(environment)
+    if headers:
+        raise UnsafeExposureError(
+            f"{where} {', '.join(headers)}: Open WebUI would sign in whoever sends that header, and through a "
+            "public tunnel any visitor can send it.",
+            hint="Trusted-header sign-in belongs behind your own authenticating proxy, not on a tunnel. "
+            "Remove it" + (" (`owui-dev down --rm`, then `up` without it)." if reused else "."),
+        )
+    if openwebui.auth_disabled_by(environment) and not settings.allow_no_auth:
+        raise _auth_off(f"{where} WEBUI_AUTH=False")
+
+
+def _auth_off(what: str) -> UnsafeExposureError:
+    return UnsafeExposureError(
+        f"{what}: Open WebUI runs without accounts, so on a public URL every visitor would be its admin.",
+        hint="Leave authentication on (the default). If you really want an open instance for a moment, "
+        "pass --allow-no-auth — anyone with the URL can then use it, see every chat, and change settings.",
+    )
+
+
+def instance_secrets(settings: UpSettings) -> InstanceSecrets:
+    """This volume's admin sign-in and secret key; new ones are saved at once (0600)."""
+    env = dict(settings.environment)
+    email = settings.admin_email or env.get(openwebui.ADMIN_EMAIL_ENV)
+    password = settings.admin_password.value if settings.admin_password else env.get(openwebui.ADMIN_PASSWORD_ENV)
+    secrets, fresh = instance.load_or_create(settings.volume, email=email, password=password)
+    if fresh:
+        # Saved before the container exists: the secret key given to it must never be lost.
+        instance.save(secrets)
+    return secrets
+
+
+def container_environment(settings: UpSettings, secrets: InstanceSecrets) -> tuple[tuple[str, str], ...]:
+    """The user's --env on top of what secures a fresh instance; the user's values win."""
+    env: dict[str, str] = {openwebui.SECRET_KEY_ENV: secrets.secret_key}
+    if not openwebui.auth_disabled_by(dict(settings.environment)):
+        env |= {
+            openwebui.ADMIN_EMAIL_ENV: secrets.admin_email,
+            openwebui.ADMIN_PASSWORD_ENV: secrets.admin_password,
+            openwebui.ADMIN_NAME_ENV: secrets.admin_name,
+        }
+    env |= dict(settings.environment)
+    return tuple(sorted(env.items()))
+
+
+@dataclass(frozen=True)
+class Access:
+    """How the public URL is protected, to tell the user (panel) and machines (--json)."""
+
+    accounts: bool
+    admin_email: str | None = None
+    admin_password: str | None = None
+    signup_open: bool = False
+    gates: list[str] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        lines = []
+        if not self.accounts:
+            lines.append("⚠ NO AUTHENTICATION (--allow-no-auth): anyone with this URL is admin of this Open WebUI.")
+        elif self.admin_email and self.admin_password:
+            lines.append(
+                f"Sign in: {self.admin_email} / {self.admin_password}   (again: `owui-dev status --show-password`)"
+            )
+        else:
+            lines.append("Sign in with your existing Open WebUI account (this instance already had users).")
+        who = "Who can reach it: anyone with the URL"
+        if self.gates:
+            who += ", past " + " and ".join(self.gates)
+        if self.accounts:
+            who += "; only accounts get in" + (
+                " — but sign-up is OPEN: anyone can ask for an account (pending until an admin approves)"
+                if self.signup_open
+                else "; sign-up is closed"
+            )
+        lines.append(who + ".")
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "auth": self.accounts,
+            "admin_email": self.admin_email,
+            "admin_password": self.admin_password,
+            "signup_open": self.signup_open,
+            "gates": self.gates,
+        }
+
+
+def gates_of(settings: UpSettings) -> list[str]:
+    gates = []
+    if settings.allow_cidr:
+        gates.append("an IP allow-list (" + ", ".join(settings.allow_cidr) + ")")
+    if settings.oauth:
+        who = f" for {', '.join(settings.oauth_allow)}" if settings.oauth_allow else " (any account of it)"
+        gates.append(f"{settings.oauth.value} sign-in{who}")
+    return gates
+
+
+def secure_instance(local_url: str, secrets: InstanceSecrets, settings: UpSettings, reporter: Reporter) -> Access:
+    """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel."""
+    config = openwebui.public_config(local_url)
+    if config is None:
+        raise UnsafeExposureError(
+            f"Open WebUI at {local_url} did not describe itself (GET /api/config), so owui-dev cannot make sure "
+            "strangers cannot claim it.",
+            hint="Is --image really Open WebUI? `owui-dev logs` shows what it says.",
+        )
+    if not config.auth:
+        if not settings.allow_no_auth:
+            raise _auth_off("Open WebUI reports authentication off")
+        reporter.warn("AUTHENTICATION IS OFF (--allow-no-auth): anyone with the URL will be admin of this instance.")
+        return Access(accounts=False, gates=gates_of(settings))
+    if config.trusted_header:
+        raise UnsafeExposureError(
+            "Open WebUI signs in whoever sends its trusted e-mail header, and through a tunnel anyone can send it.",
+            hint="Remove WEBUI_AUTH_TRUSTED_EMAIL_HEADER from this instance before putting it on a public URL.",
+        )
+    if config.onboarding:
+        # No users yet: this image predates WEBUI_ADMIN_* (0.7.0), so claim it ourselves, locally.
+        answer = openwebui.sign_up(
+            local_url, name=secrets.admin_name, email=secrets.admin_email, password=secrets.admin_password
+        )
+        if not answer.ok:
+            raise UnsafeExposureError(
+                f"Open WebUI has no admin yet and creating one failed ({answer.error or answer.status}).",
+                hint="The first visitor of a public URL would become admin, so no tunnel was opened. "
+                "`owui-dev logs` shows why the sign-up failed.",
+                details=[answer.body[:300]] if answer.body else [],
+            )
+        reporter.step(f"Admin account {secrets.admin_email} created (Open WebUI closes sign-up after it)")
+    admin_email = admin_password = None
+    if openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password).ok:
+        if not secrets.admin_verified:
+            instance.save(secrets.verified())
+        admin_email, admin_password = secrets.admin_email, secrets.admin_password
+        reporter.step(f"Admin account {secrets.admin_email} signs in")
+    else:
+        reporter.note("This instance already has accounts: they sign in as before; owui-dev created none.")
+    after = openwebui.public_config(local_url)
+    if after is None or after.onboarding:
+        raise UnsafeExposureError(
+            "Open WebUI still has no admin account, so the first visitor of a public URL would claim it.",
+            hint="`owui-dev logs` may say why; no tunnel was opened.",
+        )
+    if after.signup_enabled:
+        reporter.warn(
+            "Sign-up is open on this instance: anyone with the URL can request an account "
+            "(admins can close it in Admin Panel → Settings → General)."
+        )
+    return Access(
+        accounts=True,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        signup_open=after.signup_enabled,
+        gates=gates_of(settings),
+    )
