@@ -295,7 +295,7 @@ def _verify(public_url: str, reporter: Reporter, *, gated: bool = False, timeout
 def _gate_answer(answer: HttpAnswer) -> str | None:
     if answer.status in {301, 302, 303, 307} and answer.location and "ngrok" in answer.location:
         return "redirect to sign-in"
-    if answer.status == 403 and "ERR_NGROK_3208" in answer.body:
+    if answer.status == 403 and "ERR_NGROK_3205" in answer.body:
         return "this machine's address is not on the allow-list"
     return None
 

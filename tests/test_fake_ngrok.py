@@ -454,6 +454,280 @@ def test_legacy_tunnels_api_and_status(agent_env: AgentEnv, upstream: Upstream) 
     assert (status, info["status"], info["agent_version"]) == (200, "online", "3.24.0")
 
 
+# ------------------------------------------------------------------------------------- traffic policy
+
+OAUTH_HEADER = "X-Fake-Ngrok-Oauth-Email"
+PRODUCT_POLICY = json.dumps(
+    {
+        "on_http_request": [
+            {"actions": [{"type": "oauth", "config": {"provider": "google"}}]},
+            {
+                "expressions": [
+                    "!((actions.ngrok.oauth.identity.email in ['a@b.com']) || "
+                    "actions.ngrok.oauth.identity.email.endsWith('@example.com'))"
+                ],
+                "actions": [{"type": "deny", "config": {"status_code": 403}}],
+            },
+            {"actions": [{"type": "restrict-ips", "config": {"enforce": True, "allow": ["127.0.0.0/8"]}}]},
+        ]
+    }
+)
+
+
+def restrict_ips(**config: Any) -> str:
+    return json.dumps({"on_http_request": [{"actions": [{"type": "restrict-ips", "config": config}]}]})
+
+
+def fetch(
+    public_url: str, ca: str, path: str = "/", headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    """One request that does not follow redirects (urllib would chase the 302 to idp.ngrok.com)."""
+    parts = urlsplit(public_url)
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", parts.port, timeout=5, context=ssl.create_default_context(cafile=ca)
+    )
+    try:
+        conn.request(method, path, headers={"Host": parts.netloc, **(headers or {})})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def agent_api(config: Any, method: str, path: str, data: Any = None) -> tuple[int, Any]:
+    api_url = ngrok.get_ngrok_process(config).api_url
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(
+        api_url + path, data=body, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_traffic_policy_is_echoed(agent_env: AgentEnv, upstream: Upstream) -> None:
+    config = agent_env.config()
+    tunnel = ngrok.connect(
+        f"http://127.0.0.1:{upstream.port}", name="owui-dev", pyngrok_config=config, traffic_policy=PRODUCT_POLICY
+    )
+    assert tunnel.data["traffic_policy"] == PRODUCT_POLICY
+    [listed] = ngrok.get_tunnels(config)
+    assert listed.data["traffic_policy"] == PRODUCT_POLICY
+    assert agent_api(config, "GET", "/api/endpoints/owui-dev")[1]["traffic_policy"] == PRODUCT_POLICY
+
+    as_yaml = (
+        "on_http_request:\n  - actions:\n      - type: restrict-ips\n        config:\n          allow: [127.0.0.0/8]\n"
+    )
+    assert (
+        ngrok.connect(upstream.port, name="yaml", pyngrok_config=config, traffic_policy=as_yaml).data["traffic_policy"]
+        == as_yaml
+    )
+    as_map = json.loads(restrict_ips(allow=["127.0.0.1/32"]))
+    echoed = ngrok.connect(upstream.port, name="map", pyngrok_config=config, traffic_policy=as_map).data
+    assert json.loads(echoed["traffic_policy"]) == as_map
+    without = ngrok.connect(upstream.port, name="none", pyngrok_config=config).data
+    assert without["traffic_policy"] == ""
+
+
+def test_restrict_ips_allowing_loopback_passes(agent_env: AgentEnv, upstream: Upstream) -> None:
+    tunnel = ngrok.connect(
+        upstream.port, pyngrok_config=agent_env.config(), traffic_policy=restrict_ips(allow=["127.0.0.0/8"])
+    )
+    status, _, body = get(tunnel.public_url + "/allowed", agent_env.ca)
+    assert (status, json.loads(body)["path"]) == (200, "/allowed")
+    assert upstream.seen[0]["X-Forwarded-For"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"enforce": True, "allow": ["10.0.0.0/8", "192.168.1.0/24"]},
+        {"allow": ["0.0.0.0/0"], "deny": ["127.0.0.1/32"]},
+        {"deny": ["10.0.0.0/8"]},  # no allow list: nothing is allowed
+    ],
+)
+def test_restrict_ips_not_allowing_loopback_is_ngrok_3205(
+    agent_env: AgentEnv, upstream: Upstream, config: dict[str, Any]
+) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=restrict_ips(**config))
+    status, headers, body = get(tunnel.public_url + "/secret", agent_env.ca)
+    assert (status, headers["Ngrok-Error-Code"]) == (403, "ERR_NGROK_3205")
+    assert b"ERR_NGROK_3205" in body
+    assert b"127.0.0.1" in body
+    # X-Forwarded-For is never consulted, and the request never reaches the agent or the upstream.
+    assert get(tunnel.public_url, agent_env.ca)[0] == 403
+    assert fetch(tunnel.public_url, agent_env.ca, headers={"X-Forwarded-For": "10.1.2.3"})[0] == 403
+    assert upstream.seen == []
+    tunnel.refresh_metrics()
+    assert tunnel.metrics["http"]["count"] == 0
+
+
+def test_restrict_ips_not_enforced_only_observes(agent_env: AgentEnv, upstream: Upstream) -> None:
+    policy = restrict_ips(enforce=False, allow=["10.0.0.0/8"])
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=policy)
+    assert get(tunnel.public_url, agent_env.ca)[0] == 200
+
+
+def test_restrict_ips_on_tcp_connect_closes_the_connection(agent_env: AgentEnv, upstream: Upstream) -> None:
+    policy = json.dumps(
+        {"on_tcp_connect": [{"actions": [{"type": "restrict-ips", "config": {"allow": ["10.0.0.0/8"]}}]}]}
+    )
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=policy)
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        fetch(tunnel.public_url, agent_env.ca)
+    assert upstream.seen == []
+
+
+def test_oauth_without_a_session_redirects_to_ngrok(agent_env: AgentEnv, upstream: Upstream) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=PRODUCT_POLICY)
+    status, headers, _ = fetch(tunnel.public_url, agent_env.ca, "/c/chat?x=1")
+    assert status == 302
+    location = urlsplit(headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", "idp.ngrok.com", "/oauth2/authn")
+    query = dict(part.split("=", 1) for part in location.query.split("&"))
+    assert query["force_authn"] == "false"
+    assert len(query["state"]) > 100
+    assert "Ngrok-Error-Code" not in headers
+    assert fetch(tunnel.public_url, agent_env.ca, method="POST")[0] == 302
+    assert upstream.seen == []
+
+
+@pytest.mark.parametrize("email", ["a@b.com", "someone@example.com"])
+def test_oauth_identity_allowed_by_the_expression_reaches_upstream(
+    agent_env: AgentEnv, upstream: Upstream, email: str
+) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=PRODUCT_POLICY)
+    status, _, body = fetch(tunnel.public_url, agent_env.ca, "/api/v1/auths", {OAUTH_HEADER: email})
+    assert status == 200
+    assert json.loads(body)["path"] == "/api/v1/auths"
+    assert OAUTH_HEADER not in upstream.seen[0]  # the test hook stands for ngrok's session: upstream never sees it
+
+
+@pytest.mark.parametrize("email", ["mallory@evil.test", "a@b.com.evil.test", "x@example.com.evil"])
+def test_oauth_identity_refused_by_the_expression_is_denied(
+    agent_env: AgentEnv, upstream: Upstream, email: str
+) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=PRODUCT_POLICY)
+    status, headers, body = fetch(tunnel.public_url, agent_env.ca, headers={OAUTH_HEADER: email})
+    assert (status, body) == (403, b"")  # the deny action sends no body
+    assert "Ngrok-Error-Code" not in headers
+    assert upstream.seen == []
+
+
+def test_policy_rules_run_in_document_order(agent_env: AgentEnv, upstream: Upstream) -> None:
+    """A signed-in, allowed identity still meets the later restrict-ips rule; without a session the oauth
+    redirect comes first (so the product should put restrict-ips first if blocked IPs must never see it)."""
+    policy = json.loads(PRODUCT_POLICY)
+    policy["on_http_request"][2]["actions"][0]["config"]["allow"] = ["10.0.0.0/8"]
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=json.dumps(policy))
+    assert fetch(tunnel.public_url, agent_env.ca)[0] == 302
+    status, headers, _ = fetch(tunnel.public_url, agent_env.ca, headers={OAUTH_HEADER: "a@b.com"})
+    assert (status, headers["Ngrok-Error-Code"]) == (403, "ERR_NGROK_3205")
+
+
+def test_policy_is_enforced_per_request_on_a_kept_alive_connection(agent_env: AgentEnv, upstream: Upstream) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=PRODUCT_POLICY)
+    conn = http.client.HTTPConnection("127.0.0.1", urlsplit(tunnel.public_url).port, timeout=5)
+    conn.sock = tls_socket(tunnel.public_url, agent_env.ca)
+    conn.request("GET", "/one", headers={OAUTH_HEADER: "a@b.com"})
+    assert json.loads(conn.getresponse().read())["path"] == "/one"
+    conn.request("GET", "/two")
+    second = conn.getresponse()
+    assert second.status == 302
+    assert second.getheader("Location", "").startswith("https://idp.ngrok.com/oauth2/authn?")
+    conn.close()
+    assert [h.get("X-Forwarded-Proto") for h in upstream.seen] == ["https"]
+
+
+def test_websocket_upgrade_passes_the_policy(agent_env: AgentEnv) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    heads: list[bytes] = []
+
+    def echo_after_101() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            heads.append(read_until(conn, b"\r\n\r\n"))
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+    threading.Thread(target=echo_after_101, daemon=True).start()
+    tunnel = ngrok.connect(listener.getsockname()[1], pyngrok_config=agent_env.config(), traffic_policy=PRODUCT_POLICY)
+    with tls_socket(tunnel.public_url, agent_env.ca) as sock:
+        sock.sendall(
+            f"GET /ws/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {urlsplit(tunnel.public_url).netloc}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\n{OAUTH_HEADER}: a@b.com\r\n\r\n".encode()
+        )
+        assert read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 101 ")
+        frames = b"GET /not-a-request HTTP/1.1\r\n\r\n\x81\x05hello"  # after the upgrade: no parsing, no policy
+        sock.sendall(frames)
+        echoed = b""
+        while len(echoed) < len(frames):
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed early"
+            echoed += chunk
+    listener.close()
+    assert echoed == frames
+    assert OAUTH_HEADER.encode() not in heads[0]
+
+
+INVALID_POLICIES = [
+    ("on_http_request: [", "The traffic policy was not able to be parsed"),
+    ('{"on_http_request": {"actions": []}}', "received invalid value of type 'map' for traffic policy rule array"),
+    ('{"on_request": []}', "Invalid Traffic Policy phase on_request for protocol https."),
+    ('{"on_http_request": [{"actions": [{"type": "frobnicate"}]}]}', "Invalid policy action type frobnicate."),
+    ('{"on_http_request": [{"actions": []}]}', "A policy must define at least one action."),
+    (restrict_ips(allow=["10.0.0.0/33"]), "invalid CIDR address: 10.0.0.0/33"),
+    (restrict_ips(allow=["10.0.0.1"]), "invalid CIDR address: 10.0.0.1"),
+    ('{"on_http_request": [{"actions": [{"type": "oauth"}]}]}', "missing required element provider"),
+    ('{"on_http_request": [{"actions": [{"type": "oauth", "config": {"provider": "myspace"}}]}]}', "value: provider"),
+    (
+        '{"on_tcp_connect": [{"actions": [{"type": "oauth", "config": {"provider": "google"}}]}]}',
+        "Action type oauth is not supported for on_tcp_connect traffic policy rule.",
+    ),
+    (
+        json.dumps({"on_http_request": [{"expressions": ["req.url.path == '/x'"], "actions": [{"type": "deny"}]}]}),
+        "Invalid policy expression.",
+    ),
+    (
+        json.dumps(
+            {"on_http_request": [{"expressions": ["actions.ngrok.oauth.identity.email in ['a'"], "actions": []}]}
+        ),
+        "Invalid policy expression.",
+    ),
+]
+
+
+def test_invalid_policies_fail_like_the_real_agent(agent_env: AgentEnv, upstream: Upstream) -> None:
+    config = agent_env.config()
+    for policy, detail in INVALID_POLICIES:
+        with pytest.raises(PyngrokNgrokHTTPError) as info:
+            ngrok.connect(upstream.port, name="owui-dev", pyngrok_config=config, traffic_policy=policy)
+        error = json.loads(info.value.body)
+        assert (info.value.status_code, error["error_code"], error["msg"]) == (502, 103, "failed to start tunnel")
+        assert error["details"]["err"].startswith("The TrafficPolicy you provided is invalid: ")
+        assert error["details"]["err"].endswith("\r\n\r\nERR_NGROK_9026\r\n")
+        assert detail in error["details"]["err"], policy
+    assert ngrok.get_tunnels(config) == []
+    assert "failed to start tunnel" in agent_env.messages
+
+
+def test_legacy_tunnels_api_takes_a_policy(agent_env: AgentEnv, upstream: Upstream) -> None:
+    config = agent_env.config()
+    spec = {"name": "legacy", "addr": str(upstream.port), "proto": "http", "traffic_policy": PRODUCT_POLICY}
+    status, created = agent_api(config, "POST", "/api/tunnels", spec)
+    assert status == 201
+    assert agent_api(config, "GET", "/api/endpoints/legacy")[1]["traffic_policy"] == PRODUCT_POLICY
+    assert fetch(created["public_url"], agent_env.ca)[0] == 302
+    status, error = agent_api(config, "POST", "/api/tunnels", {**spec, "name": "bad", "traffic_policy": "on_x: []"})
+    assert (status, error["error_code"]) == (502, 103)
+    assert "ERR_NGROK_9026" in error["details"]["err"]
+    assert agent_api(config, "GET", "/api/tunnels/bad")[0] == 404
+
+
 # -------------------------------------------------------------------------------------------- domains
 
 

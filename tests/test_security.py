@@ -244,3 +244,59 @@ def test_the_panel_says_how_the_url_is_protected(names, args, env, ptys) -> None
     assert "Sign in: admin@localhost / " in screen
     assert "only accounts get in; sign-up is closed" in screen
     assert up.interrupt() == 0
+
+
+def _get_with(url: str, cafile: str, headers: dict[str, str]) -> tuple[int, str, str | None]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
+    opener = urllib.request.build_opener(
+        NoRedirect(), urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile))
+    )
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=15) as response:
+            return response.status, response.read().decode(), response.headers.get("Location")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(), err.headers.get("Location")
+
+
+def test_cidr_gate_lets_allowed_addresses_through(names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up, ready = start_up([*args, "--allow-cidr", "127.0.0.0/8"], env, up_processes)
+    assert ready["gates"] == ["an IP allow-list (127.0.0.0/8)"]
+    status, _, _ = _get_with(f"{ready['public_url']}/health", env["SSL_CERT_FILE"], {})
+    assert status == 200
+    assert up.interrupt() == 0
+
+
+def test_cidr_gate_blocks_other_addresses(names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up, ready = start_up([*args, "--allow-cidr", "203.0.113.0/24"], env, up_processes)
+    assert "the gate answers" in up.stderr
+    status, body, _ = _get_with(f"{ready['public_url']}/health", env["SSL_CERT_FILE"], {})
+    assert status == 403
+    assert "ERR_NGROK_3205" in body
+    assert up.interrupt() == 0
+
+
+def test_oauth_gate_sends_strangers_to_sign_in_and_admits_only_the_allowed(names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up, ready = start_up(
+        [*args, "--oauth", "google", "--oauth-allow", "me@example.com", "--oauth-allow", "team.example.org"],
+        env,
+        up_processes,
+    )
+    url, ca = f"{ready['public_url']}/health", env["SSL_CERT_FILE"]
+    status, _, location = _get_with(url, ca, {})
+    assert status == 302
+    assert location is not None
+    assert location.startswith("https://idp.ngrok.com/")
+    assert _get_with(url, ca, {"X-Fake-Ngrok-Oauth-Email": "me@example.com"})[0] == 200
+    assert _get_with(url, ca, {"X-Fake-Ngrok-Oauth-Email": "bob@team.example.org"})[0] == 200
+    assert _get_with(url, ca, {"X-Fake-Ngrok-Oauth-Email": "mallory@evil.test"})[0] == 403
+    assert "google sign-in for me@example.com, team.example.org" in " ".join(ready["gates"])  # type: ignore[arg-type]
+    assert up.interrupt() == 0
+
+
+def test_bad_gate_options_are_usage_errors(names, args, env) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("up", *args, "--allow-cidr", "not-a-net", env=env).returncode == 2
+    assert run_cli("up", *args, "--oauth-allow", "me@example.com", env=env).returncode == 2
+    assert run_cli("up", *args, "--oauth", "myspace", env=env).returncode == 2

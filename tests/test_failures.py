@@ -1,0 +1,171 @@
+"""What a laptop throws at `up`: each case gives a clear message, its exit code, and a clean state."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import UpProcess, cli_env, run_cli
+from fake_ngrok.support import AGENT_PATH
+from test_up import TOKEN, agent_records, free_port, https_get, pid_gone
+
+pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+
+
+@pytest.fixture
+def env(tls_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    return cli_env(NGROK_AUTHTOKEN=TOKEN, FAKE_NGROK_RECORD=str(tmp_path / "agents.jsonl"), **tls_env)
+
+
+@pytest.fixture
+def args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        "--name", names.container, "--volume", names.volume, "--image", fake_image, "--pull", "never",
+        "--ngrok-path", AGENT_PATH, "--timeout", "60", "--port", str(free_port()),
+    ]  # fmt: skip
+
+
+def assert_clean_after(docker_client, names, env) -> None:  # type: ignore[no-untyped-def]
+    """What the failed run started is undone: container stopped, no agent left, volume kept."""
+    for container in docker_client.containers.list(all=True, filters={"name": names.container}):
+        assert container.status == "exited"
+    for record in agent_records(env):
+        assert pid_gone(int(record["pid"])), "an ngrok agent outlived the failed run"  # type: ignore[arg-type]
+    assert not list((Path(env["XDG_STATE_HOME"]) / "owui-dev" / "runs").glob("*.ngrok.yml"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "needles"),
+    [
+        ("auth_revoked", 7, ["ERR_NGROK_107", "was revoked", "NGROK_AUTHTOKEN"]),
+        ("session_limit", 7, ["ERR_NGROK_108", "Another ngrok is running", "dashboard.ngrok.com/agents"]),
+        ("endpoint_online", 7, ["ERR_NGROK_334", "already online", "stop it"]),
+        ("too_old", 7, ["ERR_NGROK_121", "too old", "ngrok update"]),
+        ("usage_limit", 8, ["ERR_NGROK_725", "monthly usage limit"]),
+    ],
+)
+def test_ngrok_account_and_agent_failures(docker_client, names, args, env, mode, code, needles) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *args, env={**env, "FAKE_NGROK_FAIL": mode})
+    assert result.returncode == code, result.stderr
+    for needle in needles:
+        assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    assert_clean_after(docker_client, names, env)
+
+
+def test_no_route_to_ngrok_gives_up_with_that_diagnosis(docker_client, names, args, env) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    result = run_cli("up", *args, env={**env, "FAKE_NGROK_FAIL": "no_route"}, timeout=90)
+    assert result.returncode == 7, result.stderr
+    assert "did not connect to ngrok's service" in result.stderr
+    assert "firewall" in result.stderr
+    assert time.monotonic() - started < 60, "bounded, not hanging"
+    assert_clean_after(docker_client, names, env)
+
+
+def test_domain_the_account_does_not_own(docker_client, names, args, env) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *args, "--domain", "someone-else.ngrok.app", env=env)
+    assert result.returncode == 7, result.stderr
+    assert "someone-else.ngrok.app" in result.stderr
+    assert "Domains on your ngrok dashboard" in result.stderr
+    assert_clean_after(docker_client, names, env)
+
+
+def test_ngrok_path_not_executable_is_refused_before_anything_starts(docker_client, names, args, env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake = tmp_path / "ngrok"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o644)
+    args = [*args]
+    args[args.index("--ngrok-path") + 1] = str(fake)
+    result = run_cli("up", *args, env=env)
+    assert result.returncode == 7
+    assert "is not executable" in result.stderr
+    assert f"chmod +x {fake}" in result.stderr
+    assert not docker_client.containers.list(all=True, filters={"name": names.container})
+
+
+def test_missing_ngrok_and_failing_download(docker_client, names, args, env) -> None:  # type: ignore[no-untyped-def]
+    args = [a for a in args if a not in {"--ngrok-path", AGENT_PATH}]
+    result = run_cli("up", *args, env={**env, "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert result.returncode == 7, result.stderr
+    assert "downloading it failed" in result.stderr
+    assert "--ngrok-path" in result.stderr
+    assert not docker_client.containers.list(all=True, filters={"name": names.container})
+
+
+def _events(up: UpProcess) -> list[dict[str, object]]:
+    return [json.loads(line) for line in up.stderr.splitlines() if line.startswith("{")]
+
+
+def _wait_event(up: UpProcess, name: str, timeout: float = 30) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in _events(up):
+            if event["event"] == name:
+                return event
+        time.sleep(0.2)
+    raise AssertionError(f"no {name} event:\n{up.stderr}")
+
+
+@pytest.mark.parametrize("rotate", [False, True])
+def test_tunnel_drop_and_recovery_is_reported_and_verified(names, args, env, up_processes, rotate: bool) -> None:  # type: ignore[no-untyped-def]
+    extra = {"FAKE_NGROK_DROP_SECONDS": "2", **({"FAKE_NGROK_ROTATE_URL": "1"} if rotate else {})}
+    up = UpProcess([*args, "--json"], {**env, **extra})
+    up_processes.append(up)
+    ready = up.wait_for_json()
+    os.kill(int(ready["agent_pid"]), signal.SIGUSR1)  # type: ignore[arg-type]
+    _wait_event(up, "tunnel_down")
+    back = _wait_event(up, "tunnel_up")
+    assert back["changed"] is rotate
+    if rotate:
+        assert back["public_url"] != ready["public_url"]
+    status, _ = https_get(f"{back['public_url']}/health", env["SSL_CERT_FILE"])
+    assert status == 200
+    assert up.proc.poll() is None, "a drop does not end the run"
+    assert up.interrupt() == 0
+
+
+def test_container_dying_while_serving_ends_the_run_with_its_logs(
+    docker_client, names, args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    up = UpProcess([*args, "--json"], env)
+    up_processes.append(up)
+    ready = up.wait_for_json()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{ready['local_url']}/__fake__/crash", method="POST"), timeout=5
+    ).close()
+    assert up.wait(30) == 5
+    error = _wait_event(up, "error")
+    assert "stopped while serving" in str(error["message"])
+    assert "--restart" in str(error["hint"])
+    assert error["details"], "the last log lines come with it"
+    assert pid_gone(int(ready["agent_pid"]))  # type: ignore[arg-type]
+
+
+def test_restart_brings_a_dead_container_back(docker_client, names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up = UpProcess([*args, "--json", "--restart"], env)
+    up_processes.append(up)
+    ready = up.wait_for_json()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{ready['local_url']}/__fake__/crash", method="POST"), timeout=5
+    ).close()
+    _wait_event(up, "container_restart")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _ = https_get(f"{ready['public_url']}/health", env["SSL_CERT_FILE"])
+            if status == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.3)
+    else:
+        raise AssertionError("Open WebUI did not come back through the tunnel")
+    assert up.proc.poll() is None
+    assert up.interrupt() == 0
