@@ -169,3 +169,44 @@ def test_restart_brings_a_dead_container_back(docker_client, names, args, env, u
         raise AssertionError("Open WebUI did not come back through the tunnel")
     assert up.proc.poll() is None
     assert up.interrupt() == 0
+
+
+def test_ctrl_c_during_the_pull_leaves_nothing_behind(
+    docker_client, names, args, env, fake_image, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    import secrets
+
+    from fake_registry import FakeRegistry
+
+    with FakeRegistry(throttle_bytes_per_sec=300_000) as registry:
+        served = registry.add_image_from_engine(
+            docker_client,
+            fake_image,
+            "open-webui/open-webui",
+            f"slow{secrets.token_hex(3)}",
+            extra_layer_bytes=6_000_000,
+        )
+        args = [*args]
+        args[args.index("--image") + 1] = served.reference
+        args[args.index("--pull") + 1] = "always"
+        up = UpProcess([*args, "--json"], env)
+        up_processes.append(up)
+        _wait_event(up, "pull")
+        time.sleep(1)
+        assert up.interrupt() == 130
+    assert not docker_client.containers.list(all=True, filters={"name": names.container})
+    assert agent_records(env) == []
+
+
+def test_ctrl_c_while_the_tunnel_starts_undoes_the_run(docker_client, names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up = UpProcess([*args, "--json"], {**env, "FAKE_NGROK_FAIL": "no_route"})
+    up_processes.append(up)
+    deadline = time.monotonic() + 60
+    while not agent_records(env) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    started = time.monotonic()
+    assert up.interrupt() == 130
+    assert time.monotonic() - started < 10, "Ctrl+C is prompt even while the agent hangs"
+    assert "stopped the container" in up.stderr
+    assert_clean_after(docker_client, names, env)
