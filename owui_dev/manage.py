@@ -97,8 +97,13 @@ def _down(
 ) -> DownResult:
     info = engine.find(name)
     actions: list[str] = []
+    if read_run_record(name) is None:
+        # No `up` holds this name, so any agent with its config is a leftover of a killed run.
+        from owui_dev.tunnel import end_leftover_agents
+
+        actions += [f"ended a leftover ngrok agent (pid {pid})" for pid in end_leftover_agents(name)]
     if info is None:
-        return DownResult(name, [f"nothing to do: there is no container named {name}"])
+        return DownResult(name, actions or [f"nothing to do: there is no container named {name}"])
     if not info.managed:
         raise name_conflict(name)
     volume = info.volume

@@ -174,6 +174,49 @@ def save_authtoken(token: str) -> Path:
     return path
 
 
+def agent_config_path(run_name: str) -> Path:
+    return runs_dir() / f"{run_name}.ngrok.yml"
+
+
+def leftover_agents(run_name: str | None = None, *, own_run: str | None = None) -> list[int]:
+    """Agents an earlier owui-dev run started and never ended (it was killed): found by their config path.
+
+    Without `run_name`, every run's; agents of a name whose `up` is alive are skipped, except `own_run`
+    (the caller's name, whose lock the caller itself holds)."""
+    marker = str(agent_config_path(run_name)) if run_name else str(runs_dir()) + os.sep
+    try:
+        listing = subprocess.run(
+            ["ps", "-axww", "-o", "pid=,args="], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    from owui_dev.state import read_run_record
+
+    found = []
+    for line in listing.splitlines():
+        pid, _, command = line.strip().partition(" ")
+        match = re.search(re.escape(str(runs_dir()) + os.sep) + r"([^/\s]+)\.ngrok\.yml", command)
+        if marker not in command or match is None or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        if run_name is None and match.group(1) != own_run and read_run_record(match.group(1)) is not None:
+            continue  # that name's `up` is alive: its agent is no leftover
+        found.append(int(pid))
+    return found
+
+
+def end_leftover_agents(run_name: str) -> list[int]:
+    import signal
+
+    ended = []
+    for pid in leftover_agents(run_name):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+            ended.append(pid)
+    with contextlib.suppress(OSError):
+        agent_config_path(run_name).unlink()
+    return ended
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
@@ -286,7 +329,8 @@ class NgrokTunnel:
         self.domain = domain
         self.policy = policy
         self.start_timeout = start_timeout
-        self._config_path = runs_dir() / f"{run_name}.ngrok.yml"
+        self.run_name = run_name
+        self._config_path = agent_config_path(run_name)
         self._on_agent_log = on_agent_log
         self._pyngrok_config: Any = None
         self.info: TunnelInfo | None = None
@@ -341,8 +385,8 @@ class NgrokTunnel:
         except PyngrokNgrokHTTPError as err:
             body = self._clean(str(err.body or ""))
             code = _ERR_CODE.search(body)
-            raise _explain(
-                code.group(0) if code else None, _api_error_text(body), self.authtoken.source, self.domain
+            raise self._with_leftovers(
+                _explain(code.group(0) if code else None, _api_error_text(body), self.authtoken.source, self.domain)
             ) from None
         except PyngrokNgrokError as err:
             raise self._agent_error(err) from None
@@ -378,13 +422,32 @@ class NgrokTunnel:
             raise self._agent_error(outcome["error"])
         return outcome["process"]
 
+    def _with_leftovers(self, error: NgrokError) -> NgrokError:
+        """Too many sessions / URL online elsewhere: often our own agent from a run that was killed."""
+        if isinstance(error, TunnelError) and any(code in error.message for code in ("ERR_NGROK_108", "ERR_NGROK_334")):
+            mine = self._process_pid()
+            pids = [pid for pid in leftover_agents(own_run=self.run_name) if pid != mine]
+            if pids:
+                error.hint = (
+                    f"A leftover ngrok agent from an earlier owui-dev run is still running on this machine "
+                    f"(pid {', '.join(map(str, pids))}). End it with `owui-dev down` (same --name) or "
+                    f"`kill {' '.join(map(str, pids))}`, then run again."
+                )
+        return error
+
+    def _process_pid(self) -> int | None:
+        from pyngrok import process
+
+        running = process._current_processes.get(self.binary.path)
+        return running.proc.pid if running is not None else None
+
     def _agent_error(self, err: Any) -> NgrokError:
         detail = self._clean(str(getattr(err, "ngrok_error", None) or err))
         code = getattr(err, "ngrok_error_code", None) or (
             match.group(0) if (match := _ERR_CODE.search(detail)) else None
         )
         if code is not None:
-            return _explain(code, detail, self.authtoken.source, self.domain)
+            return self._with_leftovers(_explain(code, detail, self.authtoken.source, self.domain))
         logs = [self._clean(str(log.line)) for log in getattr(err, "ngrok_logs", None) or []]
         if any("reconnect" in line or "dial" in line for line in logs):
             return self._unreachable(details=logs[-3:])

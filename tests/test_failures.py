@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -210,3 +211,29 @@ def test_ctrl_c_while_the_tunnel_starts_undoes_the_run(docker_client, names, arg
     assert time.monotonic() - started < 10, "Ctrl+C is prompt even while the agent hangs"
     assert "stopped the container" in up.stderr
     assert_clean_after(docker_client, names, env)
+
+
+def test_a_leftover_agent_from_a_killed_run_is_found_and_cleaned_up(
+    docker_client, names, args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    first = UpProcess([*args, "--json"], env)
+    up_processes.append(first)
+    ready = first.wait_for_json()
+    leftover = int(ready["agent_pid"])  # type: ignore[arg-type]
+    first.proc.kill()  # no teardown: the agent, in its own session, lives on
+    first.wait(10)
+    try:
+        assert not pid_gone(leftover, timeout=1)
+        again = run_cli("up", *args, env={**env, "FAKE_NGROK_FAIL": "session_limit"})
+        assert again.returncode == 7, again.stderr
+        assert (
+            f"leftover ngrok agent from an earlier owui-dev run is still running on this machine (pid {leftover})"
+            in again.stderr
+        )
+        down = run_cli("down", "--name", names.container, env=env)
+        assert down.returncode == 0, down.stderr
+        assert f"Ended a leftover ngrok agent (pid {leftover})" in down.stdout
+        assert pid_gone(leftover)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(leftover, signal.SIGKILL)
