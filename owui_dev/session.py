@@ -45,12 +45,32 @@ WATCH_INTERVAL = 1.0
 
 @dataclass
 class Teardown:
-    """What the run undid on its way out, to tell the user."""
+    """Undo steps on the run's ExitStack, and what they did, to tell the user.
+
+    A second Ctrl+C during teardown forces a quick exit: the step it interrupts and the slow ones after
+    it are skipped — except ending the ngrok agent, which is quick and must never be left behind.
+    """
 
     actions: list[str]
+    forced: bool = False
 
     def add(self, text: str) -> None:
         self.actions.append(text)
+
+    def undo(self, stack: ExitStack, step: Callable[[], list[str]], *, essential: bool = False) -> None:
+        def run() -> None:
+            if self.forced and not essential:
+                return
+            try:
+                self.actions.extend(step())
+            except (KeyboardInterrupt, Interrupted):
+                if not self.forced:
+                    self.forced = True
+                    self.add("second interrupt: exiting without waiting for the rest of the clean-up")
+                if essential:
+                    self.actions.extend(step())
+
+        stack.callback(run)
 
 
 @contextlib.contextmanager
@@ -107,7 +127,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     oauth=settings.oauth, oauth_allow=settings.oauth_allow, cidrs=settings.allow_cidr
                 ),
             )
-            stack.callback(lambda: teardown.actions.extend(tunnel.close()))
+            teardown.undo(stack, tunnel.close, essential=True)
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
                 info = tunnel.open(container.host_port or port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
@@ -251,14 +271,13 @@ def _start_container(
     if existing is None:
         engine.create(spec)
 
-    def stop() -> None:
-        if engine.stop(settings.name):
-            teardown.add(f"stopped the container {settings.name}")
+    def stop() -> list[str]:
+        return [f"stopped the container {settings.name}"] if engine.stop(settings.name) else []
 
     if settings.keep:
         stack.callback(teardown.add, f"left the container {settings.name} running (--keep)")
     else:
-        stack.callback(stop)
+        teardown.undo(stack, stop)
     info = engine.start(settings.name, host_port=port)
     reporter.step(f"Container {settings.name} started ({settings.image}, port {info.host_port} on 127.0.0.1)")
     return info

@@ -513,18 +513,22 @@ class NgrokTunnel:
         from pyngrok import ngrok
         from pyngrok.exception import PyngrokError
 
-        config, self._pyngrok_config = self._pyngrok_config, None
-        if self.info is not None and self.agent_alive():
+        config = self._pyngrok_config
+        try:
+            if self.info is not None and self.agent_alive():
+                with contextlib.suppress(PyngrokError, OSError):
+                    ngrok.disconnect(self.info.public_url, pyngrok_config=config)
+                done.append(f"closed the tunnel {self.info.public_url}")
+        finally:
+            # Even when interrupted: the agent is never left running, nor its token file on disk.
+            self._pyngrok_config = None
+            pid = self.info.agent_pid if self.info else None
+            self._kill_agent()
             with contextlib.suppress(PyngrokError, OSError):
-                ngrok.disconnect(self.info.public_url, pyngrok_config=config)
-            done.append(f"closed the tunnel {self.info.public_url}")
-        pid = self.info.agent_pid if self.info else None
-        self._kill_agent()
-        with contextlib.suppress(PyngrokError, OSError):
-            ngrok.kill(pyngrok_config=config)
+                ngrok.kill(pyngrok_config=config)
+            with contextlib.suppress(OSError):
+                self._config_path.unlink()
         done.append(f"ended the ngrok agent{f' (pid {pid})' if pid else ''}")
-        with contextlib.suppress(OSError):
-            self._config_path.unlink()
         return done
 
 

@@ -237,3 +237,18 @@ def test_a_leftover_agent_from_a_killed_run_is_found_and_cleaned_up(
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(leftover, signal.SIGKILL)
+
+
+def test_second_ctrl_c_during_teardown_exits_at_once_but_still_ends_ngrok(names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    up = UpProcess([*args, "--json", "--env", "FAKE_STOP_DELAY=30"], env)
+    up_processes.append(up)
+    ready = up.wait_for_json()
+    up.proc.send_signal(signal.SIGINT)
+    time.sleep(1.5)  # the tunnel is closed by now; teardown waits for the slow container stop (10 s)
+    assert up.proc.poll() is None, "the container's stop is slow: teardown is still running"
+    started = time.monotonic()
+    assert up.interrupt(signal.SIGINT, timeout=8) == 0
+    assert time.monotonic() - started < 5
+    assert pid_gone(int(ready["agent_pid"]))  # type: ignore[arg-type]
+    stopped = [json.loads(line) for line in up.stderr.splitlines() if '"stopped"' in line][-1]
+    assert any("second interrupt" in action for action in stopped["actions"])

@@ -31,6 +31,8 @@ on_term() {
         logl INFO 'uvicorn.server:_serve:93' 'Finished server process [1]'
     fi
     kill_children
+    # FAKE_STOP_DELAY: a slow shutdown (docker stop waits for it, up to its timeout).
+    [ -n "${FAKE_STOP_DELAY:-}" ] && sleep "$FAKE_STOP_DELAY"
     exit 0
 }
 
