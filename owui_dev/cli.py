@@ -91,6 +91,27 @@ def _name_option(command: Callable[P, R]) -> Callable[P, R]:
     )(command)
 
 
+def _config_option(command: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file with defaults for `up` [env OWUI_DEV_CONFIG; default ~/.config/owui-dev/config.toml].",
+    )(command)
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """Only the options set on the command line, so the config file can fill in the rest."""
+    from click.core import ParameterSource
+
+    context = click.get_current_context()
+    return {
+        key: value
+        for key, value in options.items()
+        if context.get_parameter_source(key) not in {ParameterSource.DEFAULT, None}
+    }
+
+
 def _validated(check: Callable[[str], str], value: str) -> str:
     try:
         return check(value)
@@ -178,9 +199,10 @@ def cli() -> None:
     "--allow-cidr", multiple=True, metavar="CIDR", help="Only these client addresses get through (repeatable)."
 )
 @click.option("--basic-auth", default=None, hidden=True)
+@_config_option
 @_common
 @_boundary
-def up(json_output: bool, debug: bool, **options: Any) -> None:
+def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> None:
     """Start Open WebUI and put it on a public HTTPS URL until Ctrl+C.
 
     Reuses the managed container when it exists, publishes it on 127.0.0.1 only, waits until it is
@@ -191,11 +213,12 @@ def up(json_output: bool, debug: bool, **options: Any) -> None:
     Before the tunnel opens, a fresh instance gets an admin account (shown once ready, kept for
     `owui-dev status --show-password`) and closed sign-up, so nobody else can claim it.
     """
-    from owui_dev.config import build_up_settings
+    from owui_dev.config import build_up_settings, load_config_file, merge_with_file
     from owui_dev.console import make_reporter
     from owui_dev.session import run_up
 
-    settings = build_up_settings(json=json_output, **options)
+    options = merge_with_file(load_config_file(config), _given(options))
+    settings = build_up_settings(json=json_output, **options)  # type: ignore[arg-type]
     run_up(settings, make_reporter(json_output=json_output))
 
 
@@ -316,9 +339,10 @@ def _sign_in_text(email: str | None, password: str | None, *, show_password: boo
     help="ngrok binary to check [env NGROK_PATH; else `ngrok` on PATH; else the managed download].",
 )
 @click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
+@_config_option
 @_common
 @_boundary
-def doctor(json_output: bool, debug: bool, **options: Any) -> None:
+def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) -> None:
     """Check what `up` needs, each with a fix; starts nothing, downloads nothing.
 
     Checks the Docker engine and its version, disk space for the image, the image, the container name,
@@ -326,12 +350,14 @@ def doctor(json_output: bool, debug: bool, **options: Any) -> None:
     service is reachable (one TCP connection, no tunnel; OWUI_DEV_NGROK_PROBE=HOST:PORT probes elsewhere,
     =off skips it). Exits 10 when a check fails; warnings alone exit 0.
     """
-    from owui_dev.config import build_doctor_settings
+    from owui_dev.config import build_doctor_settings, load_config_file, merge_with_file
     from owui_dev.console import make_reporter
     from owui_dev.doctor import failed, report, run_checks
     from owui_dev.errors import ChecksFailedError
 
-    checks = run_checks(build_doctor_settings(**options))
+    relevant = {"name", "image", "port", "ngrok_path", "ngrok_path_from_file"}
+    merged = merge_with_file(load_config_file(config), _given(options))
+    checks = run_checks(build_doctor_settings(**{k: v for k, v in merged.items() if k in relevant}))  # type: ignore[arg-type]
 
     def human(out: Console) -> None:
         from rich.markup import escape

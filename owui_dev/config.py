@@ -209,6 +209,7 @@ def build_up_settings(
     oauth_allow: Iterable[str] = (),
     allow_cidr: Iterable[str] = (),
     basic_auth: str | None = None,
+    ngrok_path_from_file: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> UpSettings:
     environ = os.environ if environ is None else environ
@@ -236,6 +237,8 @@ def build_up_settings(
     path_source = "--ngrok-path" if ngrok_path else None
     if not ngrok_path and environ.get(ENV_NGROK_PATH):
         ngrok_path, path_source = environ[ENV_NGROK_PATH], ENV_NGROK_PATH
+    if not ngrok_path and ngrok_path_from_file:
+        ngrok_path, path_source = ngrok_path_from_file, "ngrok_path in the config file"
     token: Secret | None = None
     if authtoken:
         token = Secret(authtoken.strip(), "--authtoken")
@@ -313,12 +316,19 @@ def build_doctor_settings(
     port: int | None = None,
     ngrok_path: str | None = None,
     authtoken: str | None = None,
+    ngrok_path_from_file: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> DoctorSettings:
     environ = os.environ if environ is None else environ
     # The same validation and precedence as `up`, so doctor checks what `up` would use.
     up = build_up_settings(
-        name=name, image=image, port=port, ngrok_path=ngrok_path, authtoken=authtoken, environ=environ
+        name=name,
+        image=image,
+        port=port,
+        ngrok_path=ngrok_path,
+        authtoken=authtoken,
+        ngrok_path_from_file=ngrok_path_from_file,
+        environ=environ,
     )
     return DoctorSettings(
         name=up.name,
@@ -330,3 +340,114 @@ def build_doctor_settings(
         authtoken=up.authtoken,
         ngrok_probe=parse_probe(environ.get(ENV_NGROK_PROBE)),
     )
+
+
+# -- the config file: defaults for `up` (and `doctor`), below the environment and the flags ---------
+
+ENV_CONFIG = "OWUI_DEV_CONFIG"
+
+# key in [up] -> (build_up_settings argument, accepted TOML types)
+FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "name": ("name", (str,)),
+    "image": ("image", (str,)),
+    "pull": ("pull", (str,)),
+    "port": ("port", (int,)),
+    "volume": ("volume", (str,)),
+    "env": ("env", (dict, list)),
+    "timeout": ("timeout", (int, float)),
+    "ngrok_path": ("ngrok_path", (str,)),
+    "domain": ("domain", (str,)),
+    "region": ("region", (str,)),
+    "qr": ("qr_style", (str,)),
+    "no_qr": ("no_qr", (bool,)),
+    "keep": ("keep", (bool,)),
+    "restart": ("restart", (bool,)),
+    "admin_email": ("admin_email", (str,)),
+    "oauth": ("oauth", (str,)),
+    "oauth_allow": ("oauth_allow", (list,)),
+    "allow_cidr": ("allow_cidr", (list,)),
+}
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("owui-dev", appauthor=False)) / "config.toml"
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    return next((number for number, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+
+
+def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The [up] table of the config file as build_up_settings arguments; {} when there is no file.
+
+    Every problem is a usage error that names the file and the line, before anything is started.
+    """
+    import tomllib
+
+    environ = os.environ if environ is None else environ
+    explicit = path or (Path(environ[ENV_CONFIG]) if environ.get(ENV_CONFIG) else None)
+    target = explicit or default_config_path()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit is None:
+            return {}
+        raise UsageError(f"The config file {target} does not exist.") from None
+    except OSError as err:
+        raise UsageError(
+            f"The config file {target} cannot be read: {err.strerror}.",
+            hint="Fix its permissions, or point --config / OWUI_DEV_CONFIG elsewhere.",
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(
+            f"The config file {target} is not valid TOML: {err}.",
+            hint="Fix that line; the format is TOML, e.g. `[up]` then `port = 3001`.",
+        ) from None
+    unknown_tables = [key for key in data if key != "up"]
+    if unknown_tables:
+        line = _line_of(text, unknown_tables[0]) or next(
+            (n for n, row in enumerate(text.splitlines(), 1) if row.strip() == f"[{unknown_tables[0]}]"), None
+        )
+        raise UsageError(
+            f"{target}{f', line {line}' if line else ''}: unknown section or setting {unknown_tables[0]!r}.",
+            hint="Settings for `up` go under an [up] section.",
+        )
+    table = data.get("up", {})
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        line = _line_of(text, key)
+        where = f"{target}{f', line {line}' if line else ''}"
+        if key not in FILE_KEYS:
+            raise UsageError(
+                f"{where}: unknown setting {key!r} in [up].",
+                hint="Known settings: " + ", ".join(sorted(FILE_KEYS)) + ". (The ngrok authtoken belongs in "
+                "ngrok's own config or NGROK_AUTHTOKEN, not here.)",
+            )
+        argument, types = FILE_KEYS[key]
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+                     list: "a list", dict: "a table"}  # fmt: skip
+            expected = " or ".join(names[t] for t in types)
+            raise UsageError(f"{where}: {key} must be {expected}, not {value!r}.")
+        if isinstance(value, dict):  # env = { KEY = "value" }
+            value = [f"{k}={v}" for k, v in value.items()]
+        elif isinstance(value, list):  # env = ["KEY=value"], oauth_allow, allow_cidr
+            value = [str(item) for item in value]
+        values[argument] = value
+    return values
+
+
+def merge_with_file(file_values: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:
+    """Flags (`given`, only those set on the command line) over the file; --env merges per key."""
+    merged = {**file_values, **given}
+    if "env" in file_values and "env" in given:
+        merged["env"] = [*file_values["env"], *given["env"]]  # type: ignore[misc]
+    if "ngrok_path" in file_values and "ngrok_path" not in given:
+        # NGROK_PATH in the environment outranks the file: hand it down as the file's.
+        merged["ngrok_path_from_file"] = merged.pop("ngrok_path")
+    return merged
