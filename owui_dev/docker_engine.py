@@ -15,15 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from owui_dev import __version__
+from owui_dev import __version__, problems
 from owui_dev.errors import (
     ContainerError,
-    ContainerExitedError,
     ContainerNotFoundError,
     DockerUnavailableError,
     ImageError,
-    NameConflictError,
-    NotReadyError,
+    OwuiDevError,
     PortInUseError,
 )
 from owui_dev.openwebui import CONTAINER_PORT, DATA_PATH
@@ -119,36 +117,22 @@ class PullProgress:
         self.layers[layer] = (current, total, done)
 
 
-def _explain_connection_failure(err: BaseException, endpoint: str) -> DockerUnavailableError:
+def _explain_connection_failure(err: BaseException, endpoint: str) -> OwuiDevError:
     cause: BaseException | None = err
     while cause is not None:
         if isinstance(cause, PermissionError):
-            return DockerUnavailableError(
-                f"Permission denied on the Docker socket ({endpoint}).",
-                hint="Add your user to the docker group (`sudo usermod -aG docker $USER`, then log out and "
-                "back in), or run Docker Desktop / rootless Docker.",
-            )
+            return problems.DOCKER_PERMISSION(endpoint=endpoint)
         if isinstance(cause, FileNotFoundError):
-            return DockerUnavailableError(
-                f"No Docker engine at {endpoint}: the socket does not exist.",
-                hint="Start Docker (Docker Desktop, Colima, OrbStack, or `sudo systemctl start docker`), "
-                "or point DOCKER_HOST / `docker context use` at a running engine.",
-            )
+            return problems.DOCKER_NO_SOCKET(endpoint=endpoint)
         if isinstance(cause, ConnectionRefusedError):
-            return DockerUnavailableError(
-                f"The Docker engine at {endpoint} refused the connection.",
-                hint="The engine is not running there. Start it, or check DOCKER_HOST / `docker context ls`.",
-            )
+            return problems.DOCKER_REFUSED(endpoint=endpoint)
         cause = (
             cause.__cause__
             or cause.__context__
             or (cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None)
         )
     text = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return DockerUnavailableError(
-        f"Cannot talk to the Docker engine at {endpoint}: {text}",
-        hint="Check that Docker is running (`docker info`), and DOCKER_HOST / `docker context ls`.",
-    )
+    return problems.DOCKER_OTHER(endpoint=endpoint, detail=text)
 
 
 def _target_endpoint() -> tuple[str, str, dict[str, Any]]:
@@ -168,10 +152,7 @@ def _target_endpoint() -> tuple[str, str, dict[str, Any]]:
             hint="Check `docker context ls`, or set DOCKER_HOST to the engine's address.",
         ) from err
     if context is None:
-        raise DockerUnavailableError(
-            f"The docker context {name!r} does not exist.",
-            hint="Pick one with `docker context use NAME`, or set DOCKER_HOST.",
-        )
+        raise problems.DOCKER_CONTEXT_MISSING(context=name)
     endpoint = context.Host or "unix:///var/run/docker.sock"
     kwargs: dict[str, Any] = {"base_url": endpoint}
     if context.TLSConfig is not None:
@@ -421,23 +402,16 @@ class DockerEngine:
             elapsed = time.monotonic() - started
             info = self.inspect(name)
             if not info.running:
-                raise ContainerExitedError(
-                    f"The container {name} exited during start-up (exit code {info.exit_code}"
-                    + (", killed for running out of memory" if info.oom_killed else "")
-                    + ").",
-                    hint="Read its last log lines below; fix the cause (a bad --env, too little memory for "
-                    "Docker) and run again. `owui-dev logs` shows everything.",
+                raise problems.EXITED_DURING_START(
+                    name=name,
+                    exit_code=info.exit_code,
+                    oom=", killed for running out of memory" if info.oom_killed else "",
                     details=self.logs_tail(name),
                 )
             if probe():
                 return elapsed
             if elapsed > timeout:
-                raise NotReadyError(
-                    f"Open WebUI did not answer /health within {timeout:.0f} s.",
-                    hint="First start can take minutes while it downloads models: try a larger --timeout. "
-                    "Its last log lines are below.",
-                    details=self.logs_tail(name),
-                )
+                raise problems.NOT_READY(timeout=timeout, details=self.logs_tail(name))
             if elapsed >= next_log_read:
                 last_line = self.last_log_line(name) or last_line
                 next_log_read = elapsed + 1.0
@@ -465,12 +439,8 @@ class DockerEngine:
         return container
 
 
-def name_conflict(name: str) -> NameConflictError:
-    return NameConflictError(
-        f"A container named {name!r} exists but was not created by owui-dev, so it is left untouched.",
-        hint=f"Choose another name with --name, or remove it yourself (`docker rm -f {name}`) "
-        "if you are sure it is disposable.",
-    )
+def name_conflict(name: str) -> OwuiDevError:
+    return problems.NAME_TAKEN(name=name)
 
 
 def _split_tag(ref: str) -> tuple[str, str | None]:
@@ -484,18 +454,15 @@ def _split_tag(ref: str) -> tuple[str, str | None]:
     return ref, "latest"
 
 
-def _pull_error(ref: str, text: str) -> ImageError:
+def _pull_error(ref: str, text: str) -> OwuiDevError:
     lowered = text.lower()
     if "manifest unknown" in lowered or "not found" in lowered:
-        hint = "Check the image name and tag (--image); for Open WebUI try ghcr.io/open-webui/open-webui:main."
+        problem = problems.PULL_NOT_FOUND
     elif "denied" in lowered or "unauthorized" in lowered:
-        hint = "The registry refused access: check the name, or `docker login` to that registry."
+        problem = problems.PULL_DENIED
     else:
-        hint = (
-            "Check the internet connection (and any proxy Docker uses), then run again; "
-            "`--pull never` uses an image already on this engine."
-        )
-    return ImageError(f"Pulling {ref} failed: {text.strip()}", hint=hint)
+        problem = problems.PULL_FAILED
+    return problem(image=ref, detail=text.strip())
 
 
 def _info(container: Container) -> ContainerInfo:

@@ -266,7 +266,8 @@ def _port_check(settings: DoctorSettings, existing: ContainerInfo | None) -> Che
 
 
 def _binary_check(settings: DoctorSettings) -> Check:
-    from owui_dev.tunnel import DOWNLOAD_URL, resolve_binary
+    from owui_dev.problems import DOWNLOAD_URL
+    from owui_dev.tunnel import resolve_binary
 
     binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)  # NgrokBinaryError: a fail
     if binary.needs_install:
@@ -316,7 +317,8 @@ def agent_version(path: str) -> tuple[str | None, str | None]:
 
 
 def _authtoken_check(settings: DoctorSettings) -> Check:
-    from owui_dev.tunnel import AUTHTOKEN_URL, find_authtoken
+    from owui_dev.problems import AUTHTOKEN_URL
+    from owui_dev.tunnel import find_authtoken
 
     token = find_authtoken(settings.authtoken)
     if token is None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from owui_dev import instance, openwebui
+from owui_dev import instance, openwebui, problems
 from owui_dev.config import UpSettings
 from owui_dev.console import Reporter
-from owui_dev.errors import UnsafeExposureError
+from owui_dev.errors import OwuiDevError, UnsafeExposureError
 from owui_dev.instance import InstanceSecrets
 
 
@@ -35,12 +35,8 @@ def refuse_unsafe_environment(environment: dict[str, str], settings: UpSettings,
         raise _auth_off(f"{where} WEBUI_AUTH=False")
 
 
-def _auth_off(what: str) -> UnsafeExposureError:
-    return UnsafeExposureError(
-        f"{what}: Open WebUI runs without accounts, so on a public URL every visitor would be its admin.",
-        hint="Leave authentication on (the default). If you really want an open instance for a moment, "
-        "pass --allow-no-auth — anyone with the URL can then use it, see every chat, and change settings.",
-    )
+def _auth_off(what: str) -> OwuiDevError:
+    return problems.AUTH_OFF(what=what)
 
 
 def instance_secrets(settings: UpSettings) -> InstanceSecrets:

@@ -16,20 +16,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from types import FrameType
 
-from owui_dev import openwebui
+from owui_dev import openwebui, problems
 from owui_dev.config import PullPolicy, Secret, UpSettings
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
-from owui_dev.errors import (
-    AuthtokenError,
-    ContainerExitedError,
-    ImageError,
-    Interrupted,
-    PortInUseError,
-    TunnelError,
-    TunnelVerifyError,
-)
+from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context
+from owui_dev.problems import AUTHTOKEN_URL
 from owui_dev.security import (
     container_environment,
     instance_secrets,
@@ -37,7 +30,7 @@ from owui_dev.security import (
     secure_instance,
 )
 from owui_dev.state import RunLock, RunRecord
-from owui_dev.tunnel import AUTHTOKEN_URL, NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
+from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -179,11 +172,7 @@ def _authtoken(settings: UpSettings, reporter: Reporter) -> Secret:
 
     typed = reporter.ask_secret(f"ngrok needs your account's authtoken (free account; copy it from {AUTHTOKEN_URL}).")
     if not typed:
-        raise AuthtokenError(
-            "No ngrok authtoken is configured.",
-            hint=f"Get one (free) at {AUTHTOKEN_URL}, then pass --authtoken, set NGROK_AUTHTOKEN, or run "
-            "`ngrok config add-authtoken TOKEN` once.",
-        )
+        raise problems.NO_AUTHTOKEN()
     path = save_authtoken(typed)
     reporter.step(f"ngrok authtoken saved to {path}")
     return Secret(typed, str(path))
@@ -210,10 +199,7 @@ def _choose_port(settings: UpSettings, existing: ContainerInfo | None, reporter:
         reporter.step(f"Port {settings.port} free")
         return settings.port
     if settings.port_explicit:
-        raise PortInUseError(
-            f"Port {settings.port} on 127.0.0.1 is already in use by another program.",
-            hint="Stop that program, or pass a different --port (leave --port out to pick a free one).",
-        )
+        raise problems.PORT_BUSY(port=settings.port)
     free = find_free_port(settings.port)
     if free is None:
         raise PortInUseError("No free local port was found for Open WebUI.", hint="Pass one with --port.")
@@ -236,10 +222,7 @@ def _ensure_image(engine: DockerEngine, settings: UpSettings, reporter: Reporter
         return
     present = engine.has_image(settings.image)
     if settings.pull is PullPolicy.NEVER and not present:
-        raise ImageError(
-            f"The image {settings.image} is not on this engine, and --pull never forbids pulling it.",
-            hint="Use --pull missing (the default), or `docker pull` it yourself first.",
-        )
+        raise problems.IMAGE_ABSENT_PULL_NEVER(image=settings.image)
     if settings.pull is PullPolicy.ALWAYS or not present:
         with reporter.pull(settings.image) as on_progress:
             engine.pull(settings.image, on_progress)
@@ -319,22 +302,16 @@ def _gate_answer(answer: HttpAnswer) -> str | None:
     return None
 
 
-def _verify_failure(public_url: str, why: str, body: str) -> TunnelVerifyError:
+def _verify_failure(public_url: str, why: str, body: str) -> OwuiDevError:
+    if "ERR_NGROK_725" in body:
+        return problems.VERIFY_USAGE_LIMIT()
     if "CERTIFICATE_VERIFY_FAILED" in why or "certificate verify failed" in why:
-        hint = (
-            "The certificate was not trusted. A proxy that intercepts HTTPS needs its CA in SSL_CERT_FILE; "
-            "otherwise check the system's certificate store."
-        )
-    elif "ERR_NGROK_725" in body:
-        return TunnelVerifyError(
-            "ngrok refuses traffic for your account: its monthly usage limit is reached (ERR_NGROK_725).",
-            hint="Wait for the limit to reset or upgrade the plan on the ngrok dashboard.",
-        )
+        problem = problems.VERIFY_CERT
     elif "ERR_NGROK_8012" in body:
-        hint = "ngrok reached this machine but not Open WebUI's port: is the container still running?"
+        problem = problems.VERIFY_NO_UPSTREAM
     else:
-        hint = "Check the internet connection, then run again; `--debug` shows more."
-    return TunnelVerifyError(f"Open WebUI did not answer through {public_url}/health: {why}.", hint=hint)
+        problem = problems.VERIFY_FAILED
+    return problem(url=public_url, why=why)
 
 
 def _save_qr(settings: UpSettings, public_url: str) -> str | None:
@@ -372,10 +349,9 @@ def _watch(
             logs = engine.logs_tail(settings.name)
             what = f"exit code {info.exit_code}" + (", out of memory" if info.oom_killed else "")
             if not settings.restart or restarts >= MAX_RESTARTS:
-                raise ContainerExitedError(
-                    f"The container {settings.name} stopped while serving ({what}); the tunnel was closed.",
-                    hint="Its last log lines are below; `owui-dev logs` shows everything. Run `owui-dev up` again"
-                    + ("." if settings.restart else ", or add --restart to restart it automatically."),
+                raise problems.DIED_WHILE_SERVING(
+                    name=settings.name,
+                    what=what,
                     details=logs,
                 )
             restarts += 1
@@ -384,10 +360,7 @@ def _watch(
             engine.start(settings.name, host_port=info.host_port)
             _wait_ready(engine, settings, announcement.local_url, reporter)
         if not tunnel.agent_alive():
-            raise TunnelError(
-                "The ngrok agent ended unexpectedly; the public URL no longer works.",
-                hint="Run `owui-dev up` again; `--debug` shows the agent's last log lines.",
-            )
+            raise problems.AGENT_DIED()
         for event in tunnel.session_events():
             if event == "down" and down_since is None:
                 down_since = time.monotonic()

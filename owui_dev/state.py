@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from owui_dev.errors import AlreadyRunningError
+from owui_dev import problems
 
 
 def state_dir() -> Path:
@@ -76,10 +76,7 @@ class RunLock:
                 record = read_run_record(name)
                 where = f" at {record.public_url}" if record and record.public_url else ""
                 pid = f" (pid {record.pid})" if record else ""
-                raise AlreadyRunningError(
-                    f"`owui-dev up` is already running for {name!r}{pid}{where}.",
-                    hint="Use that one, stop it with Ctrl+C in its terminal, or pick another --name.",
-                )
+                raise problems.ALREADY_RUNNING(name=name, pid=pid, where=where)
             lock = cls(name, handle)
             lock.publish(RunRecord(pid=os.getpid()))
             try:

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from owui_dev import problems
 from owui_dev.config import Secret
-from owui_dev.errors import AuthtokenError, NgrokBinaryError, NgrokError, TunnelError
+from owui_dev.errors import OwuiDevError, TunnelError
 from owui_dev.state import runs_dir, write_private
 
 # pyngrok logs every agent line, errors included, and those can echo the authtoken ("Your authtoken:
@@ -56,9 +57,6 @@ def _route_agent_stderr() -> None:
         setattr(process, "subprocess", _AgentSubprocess())  # noqa: B010 - pyngrok offers no stderr option
 
 
-AUTHTOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
-AGENTS_URL = "https://dashboard.ngrok.com/agents"
-DOWNLOAD_URL = "https://ngrok.com/download"
 AGENT_START_TIMEOUT = 20
 
 
@@ -93,15 +91,9 @@ def resolve_binary(explicit: str | None, explicit_source: str | None) -> NgrokBi
         path = os.path.expanduser(explicit)
         source = explicit_source or "--ngrok-path"
         if not os.path.isfile(path):
-            raise NgrokBinaryError(
-                f"The ngrok binary given by {source} does not exist: {path}",
-                hint=f"Fix the path, or leave {source} unset to use `ngrok` on PATH or a managed download.",
-            )
+            raise problems.BINARY_MISSING(source=source, path=path)
         if not os.access(path, os.X_OK):
-            raise NgrokBinaryError(
-                f"The ngrok binary given by {source} is not executable: {path}",
-                hint=f"Run `chmod +x {path}`, or point {source} at the real ngrok binary.",
-            )
+            raise problems.BINARY_NOT_EXECUTABLE(source=source, path=path)
         return NgrokBinary(path, source)
     on_path = shutil.which("ngrok")
     if on_path:
@@ -119,11 +111,7 @@ def install_managed_binary(binary: NgrokBinary) -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             installer.install_ngrok(binary.path, ngrok_version="3")
     except PyngrokError as err:
-        raise NgrokBinaryError(
-            f"ngrok is not installed and downloading it failed: {err}",
-            hint=f"Install ngrok yourself ({DOWNLOAD_URL}) and put it on PATH, or pass --ngrok-path / "
-            "NGROK_PATH. Offline, a tunnel cannot work anyway.",
-        ) from err
+        raise problems.DOWNLOAD_FAILED(detail=err) from err
 
 
 def _token_in(config: Any) -> str | None:
@@ -227,53 +215,25 @@ def redact(text: str, secrets: list[str]) -> str:
 _ERR_CODE = re.compile(r"ERR_NGROK_\d+")
 
 
-def _explain(code: str | None, detail: str, token_source: str, domain: str | None) -> NgrokError:
-    """One place that turns the agent's ERR_NGROK_* codes into what to do."""
+def _explain(code: str | None, detail: str, token_source: str, domain: str | None) -> OwuiDevError:
+    """One place that turns the agent's ERR_NGROK_* codes into what to do (texts: owui_dev.problems)."""
     detail = detail.strip().splitlines()[0] if detail.strip() else "no detail"
     if code == "ERR_NGROK_4018":
-        return AuthtokenError(
-            "ngrok refused to start a session without an account authtoken (ERR_NGROK_4018).",
-            hint=f"Sign up (free) and copy your authtoken from {AUTHTOKEN_URL}, then pass --authtoken, "
-            "set NGROK_AUTHTOKEN, or run `ngrok config add-authtoken TOKEN`.",
-        )
+        return problems.AGENT_NO_AUTHTOKEN()
     if code in {"ERR_NGROK_105", "ERR_NGROK_107"}:
         what = "is not valid" if code == "ERR_NGROK_105" else "was revoked"
-        return AuthtokenError(
-            f"ngrok says the authtoken (from {token_source}) {what} ({code}).",
-            hint=f"Copy a current one from {AUTHTOKEN_URL} and update {token_source}.",
-        )
+        return problems.AUTHTOKEN_INVALID(source=token_source, what=what, code=code)
     if code == "ERR_NGROK_108":
-        return TunnelError(
-            "Your ngrok account already has as many agent sessions as its plan allows (ERR_NGROK_108).",
-            hint=f"Another ngrok is running somewhere with this account: stop it (`pkill ngrok` here, or see "
-            f"{AGENTS_URL}), then run again.",
-        )
+        return problems.SESSION_LIMIT()
     if code == "ERR_NGROK_334":
-        return TunnelError(
-            "This ngrok URL is already online through another agent (ERR_NGROK_334).",
-            hint=f"Another ngrok serves your account's domain right now: stop it (`pkill ngrok` here, or see "
-            f"{AGENTS_URL}), or pass a different --domain.",
-        )
+        return problems.ENDPOINT_ONLINE()
     if code in {"ERR_NGROK_120", "ERR_NGROK_121"}:
-        return NgrokBinaryError(
-            f"This ngrok agent is too old for ngrok's service ({code}).",
-            hint="Update it: `ngrok update`, or download the current one from " + DOWNLOAD_URL + ".",
-        )
+        return problems.AGENT_TOO_OLD(code=code)
     if code == "ERR_NGROK_725":
-        return TunnelError(
-            "Your ngrok account has reached its monthly usage limit (ERR_NGROK_725).",
-            hint="Wait for the limit to reset or upgrade the plan on the ngrok dashboard.",
-        )
+        return problems.USAGE_LIMIT()
     if code in {"ERR_NGROK_320", "ERR_NGROK_313", "ERR_NGROK_319", "ERR_NGROK_15002"}:
-        return TunnelError(
-            f"ngrok will not serve the domain {domain or '(requested)'} for this account ({code}).",
-            hint="Use the domain shown under Domains on your ngrok dashboard, or drop --domain.",
-        )
-    return TunnelError(
-        f"ngrok could not open the tunnel{f' ({code})' if code else ''}: {detail}",
-        hint="Check your internet connection and that nothing blocks ngrok (a firewall or proxy); "
-        "`--debug` shows the agent's own words.",
-    )
+        return problems.DOMAIN_NOT_OWNED(domain=domain or "(requested)", code=code)
+    return problems.TUNNEL_FAILED(code=f" ({code})" if code else "", detail=detail)
 
 
 def traffic_policy(*, oauth: str | None, oauth_allow: tuple[str, ...], cidrs: tuple[str, ...]) -> str | None:
@@ -422,16 +382,14 @@ class NgrokTunnel:
             raise self._agent_error(outcome["error"])
         return outcome["process"]
 
-    def _with_leftovers(self, error: NgrokError) -> NgrokError:
+    def _with_leftovers(self, error: OwuiDevError) -> OwuiDevError:
         """Too many sessions / URL online elsewhere: often our own agent from a run that was killed."""
-        if isinstance(error, TunnelError) and any(code in error.message for code in ("ERR_NGROK_108", "ERR_NGROK_334")):
+        if any(code in error.message for code in ("ERR_NGROK_108", "ERR_NGROK_334")):
             mine = self._process_pid()
             pids = [pid for pid in leftover_agents(own_run=self.run_name) if pid != mine]
             if pids:
-                error.hint = (
-                    f"A leftover ngrok agent from an earlier owui-dev run is still running on this machine "
-                    f"(pid {', '.join(map(str, pids))}). End it with `owui-dev down` (same --name) or "
-                    f"`kill {' '.join(map(str, pids))}`, then run again."
+                return problems.LEFTOVER_AGENT(
+                    message=error.message, pids=", ".join(map(str, pids)), kill_args=" ".join(map(str, pids))
                 )
         return error
 
@@ -441,7 +399,7 @@ class NgrokTunnel:
         running = process._current_processes.get(self.binary.path)
         return running.proc.pid if running is not None else None
 
-    def _agent_error(self, err: Any) -> NgrokError:
+    def _agent_error(self, err: Any) -> OwuiDevError:
         detail = self._clean(str(getattr(err, "ngrok_error", None) or err))
         code = getattr(err, "ngrok_error_code", None) or (
             match.group(0) if (match := _ERR_CODE.search(detail)) else None
@@ -451,20 +409,10 @@ class NgrokTunnel:
         logs = [self._clean(str(log.line)) for log in getattr(err, "ngrok_logs", None) or []]
         if any("reconnect" in line or "dial" in line for line in logs):
             return self._unreachable(details=logs[-3:])
-        return TunnelError(
-            f"The ngrok agent could not start: {detail}",
-            hint="Run the same binary by hand (`ngrok version`) to see whether it works; "
-            "`--debug` shows the agent's own log lines.",
-            details=logs[-5:],
-        )
+        return problems.AGENT_START_FAILED(detail=detail, details=logs[-5:])
 
-    def _unreachable(self, details: list[str] | None = None) -> TunnelError:
-        return TunnelError(
-            f"The ngrok agent did not connect to ngrok's service within {self.start_timeout:.0f} s.",
-            hint="This machine cannot reach ngrok: check the internet connection, VPN, proxy or "
-            "firewall (ngrok needs outbound TCP 443 to *.ngrok.com).",
-            details=details or [],
-        )
+    def _unreachable(self, details: list[str] | None = None) -> OwuiDevError:
+        return problems.NGROK_UNREACHABLE(timeout=self.start_timeout, details=details or [])
 
     def session_events(self) -> list[str]:
         """ "down" / "up" events since the last call, oldest first."""

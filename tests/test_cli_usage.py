@@ -137,3 +137,12 @@ def test_readme_exit_code_table_matches_the_code() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for code, text in EXIT_CODES.items():
         assert f"| {code} | {text} |" in readme, f"README's exit-code row for {code} is out of date"
+
+
+def test_readme_troubleshooting_is_generated_from_the_messages_the_code_raises() -> None:
+    from pathlib import Path
+
+    from owui_dev.problems import troubleshooting_markdown
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert troubleshooting_markdown() in readme, "run scripts/update-readme"

@@ -22,7 +22,7 @@ from fake_ngrok.support import AGENT_PATH
 from owui_dev import doctor
 from owui_dev.config import DEFAULT_NGROK_PROBE, DoctorSettings, build_doctor_settings, parse_probe
 from owui_dev.errors import ChecksFailedError, UsageError
-from owui_dev.tunnel import AUTHTOKEN_URL
+from owui_dev.problems import AUTHTOKEN_URL
 
 TOKEN = "2abcDOCTORtokenNOTreal_4567890abcdefghij"
 NOWHERE = "tcp://127.0.0.1:9"  # no Docker engine answers there

@@ -1,0 +1,346 @@
+"""Every failure a user is likely to meet, defined once: what happened, what to do, its exit code.
+
+The adapters raise these (`problem(field=...)` builds the error); README's troubleshooting section is
+generated from the same list (`python -m owui_dev.problems`), and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from owui_dev.errors import (
+    AlreadyRunningError,
+    AuthtokenError,
+    ContainerExitedError,
+    DockerUnavailableError,
+    ImageError,
+    NameConflictError,
+    NgrokBinaryError,
+    NotReadyError,
+    OwuiDevError,
+    PortInUseError,
+    TunnelError,
+    TunnelVerifyError,
+    UnsafeExposureError,
+)
+
+AUTHTOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
+AGENTS_URL = "https://dashboard.ngrok.com/agents"
+DOWNLOAD_URL = "https://ngrok.com/download"
+
+
+@dataclass(frozen=True)
+class Problem:
+    title: str  # the situation, as the troubleshooting section names it
+    error: type[OwuiDevError]
+    message: str  # str.format templates over the fields given when raised
+    hint: str | None = None
+    # Example values for the troubleshooting section, where a placeholder would say too little.
+    examples: tuple[tuple[str, str], ...] = ()
+
+    def __call__(self, *, details: Sequence[str] = (), **fields: Any) -> OwuiDevError:
+        hint = self.hint.format(**fields) if self.hint else None
+        return self.error(self.message.format(**fields), hint=hint, details=details)
+
+    def as_markdown(self) -> str:
+        def show(template: str) -> str:
+            return _Placeholders().vformat(template, (), dict(self.examples))
+
+        lines = [f"**{self.title}** — exit {self.error.exit_code}", "", f"> {show(self.message)}"]
+        if self.hint:
+            lines += [">", f"> → {show(self.hint)}"]
+        return "\n".join(lines)
+
+
+class _Placeholders(string.Formatter):
+    """Shows each field as <name>, whatever its format spec or conversion."""
+
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Any) -> str:
+        return str(kwargs[key]) if key in kwargs else f"‹{key}›"
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        return value
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return str(value)
+
+
+# -- Docker ---------------------------------------------------------------------------------------
+
+DOCKER_PERMISSION = Problem(
+    "The Docker socket refuses you",
+    DockerUnavailableError,
+    "Permission denied on the Docker socket ({endpoint}).",
+    "Add your user to the docker group (`sudo usermod -aG docker $USER`, then log out and back in), "
+    "or run Docker Desktop / rootless Docker.",
+)
+DOCKER_NO_SOCKET = Problem(
+    "Docker is not running (no socket)",
+    DockerUnavailableError,
+    "No Docker engine at {endpoint}: the socket does not exist.",
+    "Start Docker (Docker Desktop, Colima, OrbStack, or `sudo systemctl start docker`), or point "
+    "DOCKER_HOST / `docker context use` at a running engine.",
+)
+DOCKER_REFUSED = Problem(
+    "Docker is not running (connection refused)",
+    DockerUnavailableError,
+    "The Docker engine at {endpoint} refused the connection.",
+    "The engine is not running there. Start it, or check DOCKER_HOST / `docker context ls`.",
+)
+DOCKER_OTHER = Problem(
+    "Docker does not answer",
+    DockerUnavailableError,
+    "Cannot talk to the Docker engine at {endpoint}: {detail}",
+    "Check that Docker is running (`docker info`), and DOCKER_HOST / `docker context ls`.",
+)
+DOCKER_CONTEXT_MISSING = Problem(
+    "The current docker context does not exist",
+    DockerUnavailableError,
+    "The docker context {context!r} does not exist.",
+    "Pick one with `docker context use NAME`, or set DOCKER_HOST.",
+)
+IMAGE_ABSENT_PULL_NEVER = Problem(
+    "The image is missing and pulling is off",
+    ImageError,
+    "The image {image} is not on this engine, and --pull never forbids pulling it.",
+    "Use --pull missing (the default), or `docker pull` it yourself first.",
+)
+PULL_NOT_FOUND = Problem(
+    "The image or tag does not exist",
+    ImageError,
+    "Pulling {image} failed: {detail}",
+    "Check the image name and tag (--image); for Open WebUI try ghcr.io/open-webui/open-webui:main.",
+)
+PULL_DENIED = Problem(
+    "The registry refuses the pull",
+    ImageError,
+    "Pulling {image} failed: {detail}",
+    "The registry refused access: check the name, or `docker login` to that registry.",
+)
+PULL_FAILED = Problem(
+    "The pull fails (no network)",
+    ImageError,
+    "Pulling {image} failed: {detail}",
+    "Check the internet connection (and any proxy Docker uses), then run again; `--pull never` uses an "
+    "image already on this engine.",
+)
+PORT_BUSY = Problem(
+    "The port is taken by another program",
+    PortInUseError,
+    "Port {port} on 127.0.0.1 is already in use by another program.",
+    "Stop that program, or pass a different --port (leave --port out to pick a free one).",
+)
+NAME_TAKEN = Problem(
+    "A container with the same name that owui-dev did not create",
+    NameConflictError,
+    "A container named {name!r} exists but was not created by owui-dev, so it is left untouched.",
+    "Choose another name with --name, or remove it yourself (`docker rm -f {name}`) if you are sure it is disposable.",
+)
+EXITED_DURING_START = Problem(
+    "Open WebUI's container exits while starting",
+    ContainerExitedError,
+    "The container {name} exited during start-up (exit code {exit_code}{oom}).",
+    "Read its last log lines below; fix the cause (a bad --env, too little memory for Docker) and run "
+    "again. `owui-dev logs` shows everything.",
+)
+NOT_READY = Problem(
+    "Open WebUI never becomes healthy",
+    NotReadyError,
+    "Open WebUI did not answer /health within {timeout:.0f} s.",
+    "First start can take minutes while it downloads models: try a larger --timeout. Its last log lines are below.",
+)
+DIED_WHILE_SERVING = Problem(
+    "Open WebUI's container dies while serving",
+    ContainerExitedError,
+    "The container {name} stopped while serving ({what}); the tunnel was closed.",
+    "Its last log lines are below; `owui-dev logs` shows everything. Run `owui-dev up` again "
+    "(`--restart` restarts it automatically).",
+)
+
+# -- ngrok ----------------------------------------------------------------------------------------
+
+NO_AUTHTOKEN = Problem(
+    "No ngrok authtoken",
+    AuthtokenError,
+    "No ngrok authtoken is configured.",
+    f"Get one (free) at {AUTHTOKEN_URL}, then pass --authtoken, set NGROK_AUTHTOKEN, or run "
+    "`ngrok config add-authtoken TOKEN` once.",
+)
+AGENT_NO_AUTHTOKEN = Problem(
+    "ngrok says the authtoken is missing (ERR_NGROK_4018)",
+    AuthtokenError,
+    "ngrok refused to start a session without an account authtoken (ERR_NGROK_4018).",
+    f"Sign up (free) and copy your authtoken from {AUTHTOKEN_URL}, then pass --authtoken, set "
+    "NGROK_AUTHTOKEN, or run `ngrok config add-authtoken TOKEN`.",
+)
+AUTHTOKEN_INVALID = Problem(
+    "The authtoken is invalid or revoked (ERR_NGROK_105, ERR_NGROK_107)",
+    AuthtokenError,
+    "ngrok says the authtoken (from {source}) {what} ({code}).",
+    f"Copy a current one from {AUTHTOKEN_URL} and update {{source}}.",
+)
+SESSION_LIMIT = Problem(
+    "Too many ngrok agents on the account (ERR_NGROK_108)",
+    TunnelError,
+    "Your ngrok account already has as many agent sessions as its plan allows (ERR_NGROK_108).",
+    f"Another ngrok is running somewhere with this account: stop it (`pkill ngrok` here, or see "
+    f"{AGENTS_URL}), then run again.",
+)
+ENDPOINT_ONLINE = Problem(
+    "The URL is already online elsewhere (ERR_NGROK_334)",
+    TunnelError,
+    "This ngrok URL is already online through another agent (ERR_NGROK_334).",
+    f"Another ngrok serves your account's domain right now: stop it (`pkill ngrok` here, or see "
+    f"{AGENTS_URL}), or pass a different --domain.",
+)
+LEFTOVER_AGENT = Problem(
+    "A leftover agent from a killed owui-dev run",
+    TunnelError,
+    "{message}",
+    "A leftover ngrok agent from an earlier owui-dev run is still running on this machine (pid {pids}). "
+    "End it with `owui-dev down` (same --name) or `kill {kill_args}`, then run again.",
+    examples=(("message", "(the ERR_NGROK_108 or ERR_NGROK_334 message)"),),
+)
+AGENT_TOO_OLD = Problem(
+    "The ngrok agent is too old (ERR_NGROK_120, ERR_NGROK_121)",
+    NgrokBinaryError,
+    "This ngrok agent is too old for ngrok's service ({code}).",
+    f"Update it: `ngrok update`, or download the current one from {DOWNLOAD_URL}.",
+)
+USAGE_LIMIT = Problem(
+    "The account's monthly limit is reached (ERR_NGROK_725)",
+    TunnelError,
+    "Your ngrok account has reached its monthly usage limit (ERR_NGROK_725).",
+    "Wait for the limit to reset or upgrade the plan on the ngrok dashboard.",
+)
+DOMAIN_NOT_OWNED = Problem(
+    "A --domain the account does not own",
+    TunnelError,
+    "ngrok will not serve the domain {domain} for this account ({code}).",
+    "Use the domain shown under Domains on your ngrok dashboard, or drop --domain.",
+)
+TUNNEL_FAILED = Problem(
+    "ngrok cannot open the tunnel (other reasons)",
+    TunnelError,
+    "ngrok could not open the tunnel{code}: {detail}",
+    "Check your internet connection and that nothing blocks ngrok (a firewall or proxy); `--debug` shows "
+    "the agent's own words.",
+)
+NGROK_UNREACHABLE = Problem(
+    "No route to ngrok (offline, firewall)",
+    TunnelError,
+    "The ngrok agent did not connect to ngrok's service within {timeout:.0f} s.",
+    "This machine cannot reach ngrok: check the internet connection, VPN, proxy or firewall (ngrok needs "
+    "outbound TCP 443 to *.ngrok.com).",
+)
+AGENT_START_FAILED = Problem(
+    "The ngrok agent does not start",
+    TunnelError,
+    "The ngrok agent could not start: {detail}",
+    "Run the same binary by hand (`ngrok version`) to see whether it works; `--debug` shows the agent's own log lines.",
+)
+AGENT_DIED = Problem(
+    "The ngrok agent ends while serving",
+    TunnelError,
+    "The ngrok agent ended unexpectedly; the public URL no longer works.",
+    "Run `owui-dev up` again; `--debug` shows the agent's last log lines.",
+)
+BINARY_MISSING = Problem(
+    "--ngrok-path / NGROK_PATH points nowhere",
+    NgrokBinaryError,
+    "The ngrok binary given by {source} does not exist: {path}",
+    "Fix the path, or leave {source} unset to use `ngrok` on PATH or a managed download.",
+)
+BINARY_NOT_EXECUTABLE = Problem(
+    "--ngrok-path / NGROK_PATH is not executable",
+    NgrokBinaryError,
+    "The ngrok binary given by {source} is not executable: {path}",
+    "Run `chmod +x {path}`, or point {source} at the real ngrok binary.",
+)
+DOWNLOAD_FAILED = Problem(
+    "ngrok is not installed and cannot be downloaded",
+    NgrokBinaryError,
+    "ngrok is not installed and downloading it failed: {detail}",
+    f"Install ngrok yourself ({DOWNLOAD_URL}) and put it on PATH, or pass --ngrok-path / NGROK_PATH. "
+    "Offline, a tunnel cannot work anyway.",
+)
+VERIFY_CERT = Problem(
+    "The public URL's certificate is not trusted",
+    TunnelVerifyError,
+    "Open WebUI did not answer through {url}/health: {why}.",
+    "The certificate was not trusted. A proxy that intercepts HTTPS needs its CA in SSL_CERT_FILE; "
+    "otherwise check the system's certificate store.",
+)
+VERIFY_NO_UPSTREAM = Problem(
+    "ngrok reaches the laptop but not Open WebUI (ERR_NGROK_8012)",
+    TunnelVerifyError,
+    "Open WebUI did not answer through {url}/health: {why}.",
+    "ngrok reached this machine but not Open WebUI's port: is the container still running?",
+)
+VERIFY_USAGE_LIMIT = Problem(
+    "ngrok refuses traffic: monthly limit (ERR_NGROK_725 on the URL)",
+    TunnelVerifyError,
+    "ngrok refuses traffic for your account: its monthly usage limit is reached (ERR_NGROK_725).",
+    "Wait for the limit to reset or upgrade the plan on the ngrok dashboard.",
+)
+VERIFY_FAILED = Problem(
+    "The public URL does not answer",
+    TunnelVerifyError,
+    "Open WebUI did not answer through {url}/health: {why}.",
+    "Check the internet connection, then run again; `--debug` shows more.",
+)
+
+# -- running, and who may use it --------------------------------------------------------------------
+
+ALREADY_RUNNING = Problem(
+    "`owui-dev up` already runs for this name",
+    AlreadyRunningError,
+    "`owui-dev up` is already running for {name!r}{pid}{where}.",
+    "Use that one, stop it with Ctrl+C in its terminal, or pick another --name.",
+)
+AUTH_OFF = Problem(
+    "Open WebUI runs with authentication off",
+    UnsafeExposureError,
+    "{what}: Open WebUI runs without accounts, so on a public URL every visitor would be its admin.",
+    "Leave authentication on (the default). If you really want an open instance for a moment, pass "
+    "--allow-no-auth — anyone with the URL can then use it, see every chat, and change settings.",
+)
+
+SECTIONS: list[tuple[str, list[Problem]]] = [
+    (
+        "Docker",
+        [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_CONTEXT_MISSING,
+         IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, PORT_BUSY, NAME_TAKEN,
+         EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
+    ),
+    (
+        "ngrok",
+        [NO_AUTHTOKEN, AGENT_NO_AUTHTOKEN, AUTHTOKEN_INVALID, SESSION_LIMIT, ENDPOINT_ONLINE, LEFTOVER_AGENT,
+         AGENT_TOO_OLD, USAGE_LIMIT, DOMAIN_NOT_OWNED, NGROK_UNREACHABLE, TUNNEL_FAILED, AGENT_START_FAILED,
+         AGENT_DIED, BINARY_MISSING, BINARY_NOT_EXECUTABLE, DOWNLOAD_FAILED, VERIFY_CERT, VERIFY_NO_UPSTREAM,
+         VERIFY_USAGE_LIMIT, VERIFY_FAILED],
+    ),
+    ("Running and safety", [ALREADY_RUNNING, AUTH_OFF]),
+]  # fmt: skip
+
+BEGIN = "<!-- troubleshooting: generated by `python -m owui_dev.problems`; edit owui_dev/problems.py -->"
+END = "<!-- end of troubleshooting -->"
+
+
+def troubleshooting_markdown() -> str:
+    parts = [BEGIN, ""]
+    for heading, problems in SECTIONS:
+        parts += [f"### {heading}", ""]
+        for problem in problems:
+            parts += [problem.as_markdown(), ""]
+    parts.append(END)
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(troubleshooting_markdown() + "\n")
