@@ -252,3 +252,29 @@ def test_second_ctrl_c_during_teardown_exits_at_once_but_still_ends_ngrok(names,
     assert pid_gone(int(ready["agent_pid"]))  # type: ignore[arg-type]
     stopped = [json.loads(line) for line in up.stderr.splitlines() if '"stopped"' in line][-1]
     assert any("second interrupt" in action for action in stopped["actions"])
+
+
+def test_a_new_url_after_a_drop_gets_a_new_qr_on_the_terminal(names, args, env, ptys) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from conftest import PtyProcess
+    from qrdecode import decode_terminal_qr, strip_ansi
+
+    up = PtyProcess(
+        [sys.executable, "-m", "owui_dev", "up", *args],
+        {**env, "FAKE_NGROK_DROP_SECONDS": "1", "FAKE_NGROK_ROTATE_URL": "1"},
+    )
+    ptys.append(up)
+    first = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
+    old_url = next(word for word in first.split() if word.startswith("https://"))
+    os.kill(int(agent_records(env)[0]["pid"]), signal.SIGUSR1)  # type: ignore[arg-type]
+    up.wait_for("came back on a new URL")
+    deadline = time.monotonic() + 20
+    while up.output.count("Press Ctrl+C to stop.") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    screen = up.output
+    second = screen[screen.index("came back on a new URL") :]
+    new_url = next(word for word in strip_ansi(second).split() if word.startswith("https://"))
+    assert new_url != old_url
+    assert decode_terminal_qr(second) == new_url
+    assert up.interrupt() == 0
