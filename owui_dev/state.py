@@ -35,7 +35,8 @@ def write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)
+        if hasattr(os, "fchmod"):  # POSIX: also tighten a file that existed with wider permissions
+            os.fchmod(handle.fileno(), 0o600)
         handle.write(text)
 
 
