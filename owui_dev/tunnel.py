@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,17 @@ class _AgentSubprocess:
         return subprocess.Popen(*args, **kwargs)
 
 
-def _route_agent_stderr() -> None:
+@contextlib.contextmanager
+def _agent_stderr_merged() -> Iterator[None]:
+    """While the agent is being started (its Popen), and only then: pyngrok's module is shared state."""
     from pyngrok import process
 
-    if not isinstance(getattr(process, "subprocess", None), _AgentSubprocess):
-        setattr(process, "subprocess", _AgentSubprocess())  # noqa: B010 - pyngrok offers no stderr option
+    original = getattr(process, "subprocess", subprocess)
+    setattr(process, "subprocess", _AgentSubprocess())  # noqa: B010 - pyngrok offers no stderr option
+    try:
+        yield
+    finally:
+        setattr(process, "subprocess", original)  # noqa: B010
 
 
 AGENT_START_TIMEOUT = 20
@@ -332,7 +338,6 @@ class NgrokTunnel:
         from pyngrok import ngrok
         from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokHTTPError
 
-        _route_agent_stderr()
         self._pyngrok_config = config = self._make_config()
         process = self._start_agent(config)
         options: dict[str, Any] = {}
@@ -372,8 +377,9 @@ class NgrokTunnel:
                 outcome["error"] = err
 
         worker = threading.Thread(target=start, name="ngrok-start", daemon=True)
-        worker.start()
-        worker.join(self.start_timeout + 2)
+        with _agent_stderr_merged():
+            worker.start()
+            worker.join(self.start_timeout + 2)
         if worker.is_alive():
             self._kill_agent()
             worker.join(5)

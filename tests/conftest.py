@@ -10,10 +10,13 @@ import json
 import os
 import secrets
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,3 +278,64 @@ def up_processes() -> Iterator[list[UpProcess]]:
                 up.proc.wait(20)
             except subprocess.TimeoutExpired:
                 up.kill()
+
+
+from fake_ngrok.support import AGENT_PATH  # noqa: E402 - tests/ is on sys.path by now
+
+# -- what the `up` tests share -------------------------------------------------------------------
+
+TOKEN = "2abcTESTtokenNOTreal_4567890abcdefghij"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def env(tls_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    return cli_env(NGROK_AUTHTOKEN=TOKEN, FAKE_NGROK_RECORD=str(tmp_path / "agents.jsonl"), **tls_env)
+
+
+@pytest.fixture
+def base_args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        "--name", names.container,
+        "--volume", names.volume,
+        "--image", fake_image,
+        "--pull", "never",
+        "--ngrok-path", AGENT_PATH,
+        "--timeout", "60",
+    ]  # fmt: skip
+
+
+def https_get(url: str, cafile: str) -> tuple[int, str]:
+    context = ssl.create_default_context(cafile=cafile)
+    with urllib.request.urlopen(url, context=context, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def pid_gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.exists() and ") Z " in stat.read_text():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def agent_records(env: dict[str, str]) -> list[dict[str, object]]:
+    path = Path(env["FAKE_NGROK_RECORD"])
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def args(base_args: list[str]) -> list[str]:
+    """base_args on a free port of their own, so tests never race for 3000."""
+    return [*base_args, "--port", str(free_port())]

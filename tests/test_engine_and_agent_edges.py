@@ -14,24 +14,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import UpProcess, cli_env, run_cli
+from conftest import TOKEN, UpProcess, agent_records, run_cli
 from fake_ngrok.support import AGENT_PATH
-from test_up import TOKEN, agent_records, free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
-
-
-@pytest.fixture
-def env(tls_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    return cli_env(NGROK_AUTHTOKEN=TOKEN, FAKE_NGROK_RECORD=str(tmp_path / "agents.jsonl"), **tls_env)
-
-
-@pytest.fixture
-def args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [
-        "--name", names.container, "--volume", names.volume, "--image", fake_image, "--pull", "never",
-        "--ngrok-path", AGENT_PATH, "--timeout", "60", "--port", str(free_port()),
-    ]  # fmt: skip
 
 
 def write_context(home: Path, name: str, host: str) -> None:

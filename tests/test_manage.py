@@ -5,16 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import UpProcess, cli_env, run_cli
+from conftest import UpProcess, free_port, run_cli
 from fake_ngrok.support import AGENT_PATH
-from test_up import TOKEN, free_port
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def env(tls_env: dict[str, str]) -> dict[str, str]:
-    return cli_env(NGROK_AUTHTOKEN=TOKEN, **tls_env)
 
 
 @pytest.fixture

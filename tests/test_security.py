@@ -13,24 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import UpProcess, cli_env, run_cli
-from fake_ngrok.support import AGENT_PATH
-from test_up import TOKEN, agent_records, free_port
+from conftest import UpProcess, agent_records, run_cli
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
-
-
-@pytest.fixture
-def env(tls_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    return cli_env(NGROK_AUTHTOKEN=TOKEN, FAKE_NGROK_RECORD=str(tmp_path / "agents.jsonl"), **tls_env)
-
-
-@pytest.fixture
-def args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [
-        "--name", names.container, "--volume", names.volume, "--image", fake_image, "--pull", "never",
-        "--ngrok-path", AGENT_PATH, "--timeout", "60", "--port", str(free_port()),
-    ]  # fmt: skip
 
 
 def post(url: str, payload: dict[str, str], cafile: str) -> tuple[int, dict[str, object]]:

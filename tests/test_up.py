@@ -5,71 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
-import ssl
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import PtyProcess, UpProcess, cli_env, run_cli
-from fake_ngrok.support import AGENT_PATH
+from conftest import TOKEN, PtyProcess, UpProcess, agent_records, free_port, https_get, pid_gone, run_cli
 from qrdecode import decode_terminal_qr, strip_ansi
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
-
-TOKEN = "2abcTESTtokenNOTreal_4567890abcdefghij"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def env(tls_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    return cli_env(NGROK_AUTHTOKEN=TOKEN, FAKE_NGROK_RECORD=str(tmp_path / "agents.jsonl"), **tls_env)
-
-
-@pytest.fixture
-def base_args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [
-        "--name", names.container,
-        "--volume", names.volume,
-        "--image", fake_image,
-        "--pull", "never",
-        "--ngrok-path", AGENT_PATH,
-        "--timeout", "60",
-    ]  # fmt: skip
-
-
-def https_get(url: str, cafile: str) -> tuple[int, str]:
-    context = ssl.create_default_context(cafile=cafile)
-    with urllib.request.urlopen(url, context=context, timeout=10) as response:
-        return response.status, response.read().decode()
-
-
-def pid_gone(pid: int, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        stat = Path(f"/proc/{pid}/stat")
-        if stat.exists() and ") Z " in stat.read_text():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def agent_records(env: dict[str, str]) -> list[dict[str, object]]:
-    path = Path(env["FAKE_NGROK_RECORD"])
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_up_json_serves_open_webui_over_https_and_ctrl_c_undoes_it(
