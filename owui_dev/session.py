@@ -289,7 +289,8 @@ def _verify(public_url: str, reporter: Reporter, *, gated: bool = False, timeout
             if gated and _gate_answer(answer):
                 reporter.step(f"HTTPS tunnel verified (the gate answers: {_gate_answer(answer)})")
                 return
-            if "ERR_NGROK_725" in answer.body or time.monotonic() > deadline:
+            untrusted = "certificate verify failed" in (answer.error or "").lower()  # retrying cannot help
+            if untrusted or "ERR_NGROK_725" in answer.body or time.monotonic() > deadline:
                 raise _verify_failure(public_url, answer.error or f"HTTP {answer.status}", answer.body)
             time.sleep(0.5)
 

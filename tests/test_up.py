@@ -388,3 +388,33 @@ def test_pull_of_an_unknown_tag_fails_clearly(docker_client, names, base_args, e
     assert "--image" in result.stderr
     assert "Traceback" not in result.stderr
     assert not docker_client.containers.list(all=True, filters={"name": names.container})
+
+
+def test_no_qr_when_the_terminal_is_too_narrow_or_not_a_terminal(names, args, env, ptys, up_processes) -> None:  # type: ignore[no-untyped-def]
+    from qrdecode import qr_lines
+
+    narrow = PtyProcess([sys.executable, "-m", "owui_dev", "up", *args], env, columns=30)
+    ptys.append(narrow)
+    screen = strip_ansi(narrow.wait_for("Press Ctrl+C to stop."))
+    assert "terminal too narrow for the QR code" in " ".join(screen.split())
+    assert not qr_lines(screen)
+    assert narrow.interrupt() == 0
+
+    piped = UpProcess(args, env)  # human output, but stdout is a pipe
+    up_processes.append(piped)
+    deadline = time.monotonic() + 60
+    while "Press Ctrl+C to stop." not in piped.stdout and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "https://" in piped.stdout
+    assert not qr_lines(piped.stdout)
+    assert "\x1b[" not in piped.stdout, "no colour codes into a pipe"
+    assert piped.interrupt() == 0
+
+
+def test_the_public_url_is_verified_against_the_system_trust_store(docker_client, names, args, env) -> None:  # type: ignore[no-untyped-def]
+    untrusting = {k: v for k, v in env.items() if k != "SSL_CERT_FILE"}  # the test CA is not in the system store
+    result = run_cli("up", *args, env=untrusting, timeout=120)
+    assert result.returncode == 8, result.stderr
+    assert "certificate" in result.stderr.lower()
+    assert "SSL_CERT_FILE" in result.stderr
+    assert docker_client.containers.get(names.container).status == "exited"
