@@ -42,6 +42,14 @@ class EngineInfo:
     context: str
     endpoint: str
 
+    @property
+    def is_local(self) -> bool:
+        """Sockets and pipes are this machine (Docker Desktop, Colima, OrbStack run their VM's port here)."""
+        from urllib.parse import urlparse
+
+        url = urlparse(self.endpoint)
+        return url.scheme in {"unix", "npipe", "http+unix", ""} or url.hostname in {"127.0.0.1", "localhost", "::1"}
+
 
 @dataclass(frozen=True)
 class ContainerSpec:

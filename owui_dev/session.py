@@ -91,6 +91,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             engine = DockerEngine.connect()
             stack.callback(engine.close)
             reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
+            if not engine.info.is_local:
+                reporter.warn(
+                    f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
+                    "that host's 127.0.0.1, which the tunnel on this machine cannot reach."
+                )
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
             existing = _existing_container(engine, settings.name)

@@ -1,0 +1,48 @@
+"""Small pure pieces, checked directly."""
+
+from __future__ import annotations
+
+import pytest
+
+from owui_dev.docker_engine import EngineInfo, PullProgress
+from owui_dev.tunnel import redact, traffic_policy
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "local"),
+    [
+        ("unix:///var/run/docker.sock", True),
+        ("unix:///Users/me/.colima/default/docker.sock", True),
+        ("npipe:////./pipe/docker_engine", True),
+        ("tcp://127.0.0.1:2375", True),
+        ("ssh://me@build-server", False),
+        ("tcp://10.0.0.5:2376", False),
+    ],
+)
+def test_remote_engines_are_recognised(endpoint: str, local: bool) -> None:
+    assert EngineInfo("27.3", "ctx", endpoint).is_local is local
+
+
+def test_pull_progress_sums_layers() -> None:
+    progress = PullProgress()
+    for event in [
+        {"status": "Pulling from open-webui/open-webui", "id": "main"},
+        {"status": "Pulling fs layer", "id": "a"},
+        {"status": "Already exists", "id": "b"},
+        {"status": "Downloading", "id": "a", "progressDetail": {"current": 50, "total": 200}},
+    ]:
+        progress.update(event)
+    assert (progress.bytes_done, progress.bytes_total, progress.layers_done, len(progress.layers)) == (50, 200, 1, 2)
+    progress.update({"status": "Pull complete", "id": "a"})
+    assert (progress.bytes_done, progress.layers_done) == (200, 2)
+
+
+def test_redact_hides_every_occurrence() -> None:
+    assert redact("token abc and abc again", ["abc"]) == "token <authtoken> and <authtoken> again"
+
+
+def test_no_gate_means_no_policy_and_rules_keep_their_order() -> None:
+    assert traffic_policy(oauth=None, oauth_allow=(), cidrs=()) is None
+    policy = traffic_policy(oauth="github", oauth_allow=("me@example.com",), cidrs=("10.0.0.0/8",))
+    assert policy is not None
+    assert policy.index("restrict-ips") < policy.index("oauth") < policy.index("deny")
