@@ -418,19 +418,10 @@ def test_upstream_down_is_ngrok_8012(agent_env: AgentEnv) -> None:
 
 
 def test_legacy_tunnels_api_and_status(agent_env: AgentEnv, upstream: Upstream) -> None:
-    api_url = ngrok.get_ngrok_process(agent_env.config()).api_url
+    config = agent_env.config()
 
     def call(method: str, path: str, data: Any = None) -> tuple[int, Any]:
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(
-            api_url + path, data=body, method=method, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read())
+        return agent_api(config, method, path, data)
 
     status, created = call("POST", "/api/tunnels", {"name": "legacy", "addr": str(upstream.port), "proto": "http"})
     assert status == 201
