@@ -22,7 +22,6 @@ from owui_dev.errors import (
     DockerUnavailableError,
     ImageError,
     OwuiDevError,
-    PortInUseError,
 )
 from owui_dev.openwebui import CONTAINER_PORT, DATA_PATH
 
@@ -206,7 +205,7 @@ class DockerEngine:
         except docker.errors.ImageNotFound:
             return False
         except docker.errors.APIError as err:
-            raise ImageError(f"Docker could not look up the image {ref}: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action=f"look up the image {ref}", detail=err.explanation) from err
         return True
 
     def pull(self, ref: str, on_progress: Callable[[PullProgress], None]) -> None:
@@ -273,7 +272,7 @@ class DockerEngine:
         except docker.errors.APIError as err:
             if err.status_code == 409:
                 raise name_conflict(spec.name) from err
-            raise ContainerError(f"Docker could not create the container: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action="create the container", detail=err.explanation) from err
         return _info(container)
 
     def start(self, name: str, *, host_port: int | None = None) -> ContainerInfo:
@@ -285,11 +284,8 @@ class DockerEngine:
         except docker.errors.APIError as err:
             text = str(err.explanation or err)
             if "port is already allocated" in text or "address already in use" in text:
-                raise PortInUseError(
-                    f"Port {host_port} on 127.0.0.1 is taken, so Docker could not publish Open WebUI there.",
-                    hint="Stop what uses it, or pass another --port.",
-                ) from err
-            raise ContainerError(f"Docker could not start {name}: {text}") from err
+                raise problems.PORT_BUSY(port=host_port) from err
+            raise problems.DOCKER_API_FAILED(action=f"start {name}", detail=text) from err
         return self.inspect(name)
 
     def inspect(self, name: str) -> ContainerInfo:
@@ -307,7 +303,7 @@ class DockerEngine:
         except docker.errors.NotFound:
             return False
         except docker.errors.APIError as err:
-            raise ContainerError(f"Docker could not stop {name}: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action=f"stop {name}", detail=err.explanation) from err
         return True
 
     def remove(self, name: str) -> bool:
@@ -321,7 +317,7 @@ class DockerEngine:
         except docker.errors.NotFound:
             return False
         except docker.errors.APIError as err:
-            raise ContainerError(f"Docker could not remove {name}: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action=f"remove {name}", detail=err.explanation) from err
         return True
 
     def logs_tail(self, name: str, lines: int = LOG_TAIL_ON_FAILURE) -> list[str]:
@@ -349,7 +345,7 @@ class DockerEngine:
             for chunk in stream:
                 yield chunk.decode("utf-8", "replace")
         except docker.errors.APIError as err:
-            raise ContainerError(f"Docker could not read the logs of {name}: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action=f"read the logs of {name}", detail=err.explanation) from err
 
     # -- volumes --------------------------------------------------------------------------------
 
@@ -365,7 +361,7 @@ class DockerEngine:
         try:
             self.client.volumes.create(volume, labels={LABEL_MANAGED: "true"})
         except docker.errors.APIError as err:
-            raise ContainerError(f"Docker could not create the volume {volume}: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action=f"create the volume {volume}", detail=err.explanation) from err
         return True
 
     def has_volume(self, volume: str) -> bool:
@@ -436,13 +432,14 @@ class DockerEngine:
         except docker.errors.NotFound:
             return None
         except docker.errors.APIError as err:
-            raise ContainerError(f"Docker could not look up the container {name}: {err.explanation}") from err
+            raise problems.DOCKER_API_FAILED(action=f"look up the container {name}", detail=err.explanation) from err
 
     def _require(self, name: str) -> Container:
         container = self._get(name)
         if container is None:
             raise ContainerNotFoundError(
-                f"The container {name} disappeared (someone removed it while owui-dev was using it)."
+                f"The container {name} disappeared (someone removed it while owui-dev was using it).",
+                hint="Run `owui-dev up` again to create it anew; the data volume is untouched.",
             )
         return container
 

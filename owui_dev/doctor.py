@@ -266,6 +266,7 @@ def _port_check(settings: DoctorSettings, existing: ContainerInfo | None) -> Che
 
 
 def _binary_check(settings: DoctorSettings) -> Check:
+    from owui_dev import problems
     from owui_dev.problems import DOWNLOAD_URL
     from owui_dev.tunnel import resolve_binary
 
@@ -290,7 +291,7 @@ def _binary_check(settings: DoctorSettings) -> Check:
             _BINARY,
             "warn",
             f"ngrok {match.group(0)} at {where} is older than v3, which ngrok's service may refuse",
-            f"Update it: `ngrok update`, or download the current one from {DOWNLOAD_URL}.",
+            problems.AGENT_TOO_OLD.hint,
         )
     return _check(_BINARY, "ok", f"ngrok {match.group(0)} at {where}")
 
@@ -317,7 +318,7 @@ def agent_version(path: str) -> tuple[str | None, str | None]:
 
 
 def _authtoken_check(settings: DoctorSettings) -> Check:
-    from owui_dev.problems import AUTHTOKEN_URL
+    from owui_dev import problems
     from owui_dev.tunnel import find_authtoken
 
     token = find_authtoken(settings.authtoken)
@@ -326,8 +327,7 @@ def _authtoken_check(settings: DoctorSettings) -> Check:
             _AUTHTOKEN,
             "fail",
             "no ngrok authtoken is configured",
-            f"Get one (free) at {AUTHTOKEN_URL}, then pass --authtoken, set NGROK_AUTHTOKEN, or run "
-            "`ngrok config add-authtoken TOKEN` once (an interactive `owui-dev up` also asks for it).",
+            f"{problems.NO_AUTHTOKEN.hint} (An interactive `owui-dev up` also asks for it.)",
         )
     # Where it comes from, never the token itself.
     return _check(_AUTHTOKEN, "ok", f"found (from {token.source})")

@@ -17,7 +17,6 @@ from typing import Any
 from owui_dev import instance, openwebui, problems
 from owui_dev.config import UpSettings
 from owui_dev.console import Reporter
-from owui_dev.errors import OwuiDevError, UnsafeExposureError
 from owui_dev.instance import InstanceSecrets
 
 
@@ -25,18 +24,9 @@ def refuse_unsafe_environment(environment: dict[str, str], settings: UpSettings,
     where = f"The running container {settings.name} has" if reused else "You passed"
     headers = openwebui.trusted_headers_in(environment)
     if headers:
-        raise UnsafeExposureError(
-            f"{where} {', '.join(headers)}: Open WebUI would sign in whoever sends that header, and through a "
-            "public tunnel any visitor can send it.",
-            hint="Trusted-header sign-in belongs behind your own authenticating proxy, not on a tunnel. "
-            "Remove it" + (" (`owui-dev down --rm`, then `up` without it)." if reused else "."),
-        )
+        raise problems.TRUSTED_HEADER(what=f"{where} {', '.join(headers)}")
     if openwebui.auth_disabled_by(environment) and not settings.allow_no_auth:
-        raise _auth_off(f"{where} WEBUI_AUTH=False")
-
-
-def _auth_off(what: str) -> OwuiDevError:
-    return problems.AUTH_OFF(what=what)
+        raise problems.AUTH_OFF(what=f"{where} WEBUI_AUTH=False")
 
 
 def instance_secrets(settings: UpSettings) -> InstanceSecrets:
@@ -120,32 +110,22 @@ def secure_instance(local_url: str, secrets: InstanceSecrets, settings: UpSettin
     """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel."""
     config = openwebui.public_config(local_url)
     if config is None:
-        raise UnsafeExposureError(
-            f"Open WebUI at {local_url} did not describe itself (GET /api/config), so owui-dev cannot make sure "
-            "strangers cannot claim it.",
-            hint="Is --image really Open WebUI? `owui-dev logs` shows what it says.",
-        )
+        raise problems.NOT_OPEN_WEBUI(url=local_url)
     if not config.auth:
         if not settings.allow_no_auth:
-            raise _auth_off("Open WebUI reports authentication off")
+            raise problems.AUTH_OFF(what="Open WebUI reports authentication off")
         reporter.warn("AUTHENTICATION IS OFF (--allow-no-auth): anyone with the URL will be admin of this instance.")
         return Access(accounts=False, gates=gates_of(settings))
     if config.trusted_header:
-        raise UnsafeExposureError(
-            "Open WebUI signs in whoever sends its trusted e-mail header, and through a tunnel anyone can send it.",
-            hint="Remove WEBUI_AUTH_TRUSTED_EMAIL_HEADER from this instance before putting it on a public URL.",
-        )
+        raise problems.TRUSTED_HEADER(what="Open WebUI reports WEBUI_AUTH_TRUSTED_EMAIL_HEADER set")
     if config.onboarding:
         # No users yet: this image predates WEBUI_ADMIN_* (0.7.0), so claim it ourselves, locally.
         answer = openwebui.sign_up(
             local_url, name=secrets.admin_name, email=secrets.admin_email, password=secrets.admin_password
         )
         if not answer.ok:
-            raise UnsafeExposureError(
-                f"Open WebUI has no admin yet and creating one failed ({answer.error or answer.status}).",
-                hint="The first visitor of a public URL would become admin, so no tunnel was opened. "
-                "`owui-dev logs` shows why the sign-up failed.",
-                details=[answer.body[:300]] if answer.body else [],
+            raise problems.ADMIN_NOT_CREATED(
+                why=answer.error or answer.status, details=[answer.body[:300]] if answer.body else []
             )
         reporter.step(f"Admin account {secrets.admin_email} created (Open WebUI closes sign-up after it)")
     admin_email = admin_password = None
@@ -158,10 +138,7 @@ def secure_instance(local_url: str, secrets: InstanceSecrets, settings: UpSettin
         reporter.note("This instance already has accounts: they sign in as before; owui-dev created none.")
     after = openwebui.public_config(local_url)
     if after is None or after.onboarding:
-        raise UnsafeExposureError(
-            "Open WebUI still has no admin account, so the first visitor of a public URL would claim it.",
-            hint="`owui-dev logs` may say why; no tunnel was opened.",
-        )
+        raise problems.STILL_NO_ADMIN()
     if after.signup_enabled:
         reporter.warn(
             "Sign-up is open on this instance: anyone with the URL can request an account "

@@ -25,7 +25,7 @@ from typing import Any
 
 from owui_dev import problems
 from owui_dev.config import Secret
-from owui_dev.errors import OwuiDevError, TunnelError
+from owui_dev.errors import OwuiDevError
 from owui_dev.state import runs_dir, write_private
 
 # pyngrok logs every agent line, errors included, and those can echo the authtoken ("Your authtoken:
@@ -356,7 +356,7 @@ class NgrokTunnel:
         except PyngrokNgrokError as err:
             raise self._agent_error(err) from None
         except PyngrokError as err:
-            raise TunnelError(f"ngrok could not open the tunnel: {self._clean(str(err))}") from None
+            raise problems.TUNNEL_FAILED(code="", detail=self._clean(str(err))) from None
         public_url = str(tunnel.public_url)
         if public_url.startswith("http://"):
             public_url = "https://" + public_url.removeprefix("http://")
@@ -438,7 +438,7 @@ class NgrokTunnel:
         try:
             endpoints = ngrok.get_tunnels(pyngrok_config=self._pyngrok_config)
         except PyngrokError as err:
-            raise TunnelError(f"The ngrok agent stopped answering: {self._clean(str(err))}") from None
+            raise problems.AGENT_NOT_ANSWERING(detail=self._clean(str(err))) from None
         for endpoint in endpoints:
             if endpoint.name == "owui-dev" and endpoint.public_url:
                 url = str(endpoint.public_url).replace("http://", "https://", 1)

@@ -46,3 +46,12 @@ def test_no_gate_means_no_policy_and_rules_keep_their_order() -> None:
     policy = traffic_policy(oauth="github", oauth_allow=("me@example.com",), cidrs=("10.0.0.0/8",))
     assert policy is not None
     assert policy.index("restrict-ips") < policy.index("oauth") < policy.index("deny")
+
+
+def test_every_problem_is_in_the_troubleshooting_section() -> None:
+    from owui_dev import problems
+
+    defined = [value for value in vars(problems).values() if isinstance(value, problems.Problem)]
+    listed = [problem for _, section in problems.SECTIONS for problem in section]
+    assert sorted(map(id, defined)) == sorted(map(id, listed))
+    assert all(problem.hint for problem in defined), "every problem says what to do"
