@@ -193,7 +193,9 @@ class UpProcess:
 class PtyProcess:
     """A command on a real pseudo-terminal, as a person runs it: colours, the QR, hidden prompts."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], columns: int = 120, rows: int = 60) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], columns: int = 120, rows: int = 60, term: str = "xterm-256color"
+    ) -> None:
         import fcntl
         import pty
         import struct
@@ -201,7 +203,7 @@ class PtyProcess:
 
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        env = {**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+        env = {**env, "TERM": term, "COLUMNS": str(columns), "LINES": str(rows)}
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
         os.close(slave)
         self._master = master

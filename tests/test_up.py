@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TOKEN, PtyProcess, UpProcess, agent_records, free_port, https_get, pid_gone, run_cli
-from qrdecode import decode_terminal_qr, strip_ansi
+from qrdecode import THEMES, decode_png, decode_terminal_qr, strip_ansi
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
@@ -73,17 +73,25 @@ def test_up_json_serves_open_webui_over_https_and_ctrl_c_undoes_it(
     assert not list((Path(env["HOME"]) / ".local/state/owui-dev/runs").glob("*.ngrok.yml"))
 
 
+def colour_env(env: dict[str, str], **extra: str) -> dict[str, str]:
+    """The environment with exactly the colour settings a test names (none leaking in from the caller)."""
+    return {**{k: v for k, v in env.items() if k not in {"NO_COLOR", "COLORTERM", "FORCE_COLOR"}}, **extra}
+
+
 def test_human_output_shows_the_warning_and_a_qr_that_decodes_to_the_url(names, base_args, env, ptys) -> None:  # type: ignore[no-untyped-def]
     up = PtyProcess(
         [sys.executable, "-m", "owui_dev", "up", *base_args, "--port", str(free_port())],
-        env,
+        colour_env(env, COLORTERM="truecolor"),
     )
     ptys.append(up)
     screen = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
     assert "DEVELOPMENT ONLY — NOT FOR PRODUCTION" in screen
     assert "reverse proxy (Caddy, Traefik, Nginx)" in screen
     url = next(word for word in screen.split() if word.startswith("https://"))
-    assert decode_terminal_qr(up.output) == url
+    # as the terminal paints it (24-bit colours here), on a dark and on a light theme
+    assert "\x1b[38;2;0;0;0;48;2;255;255;255m" in up.output
+    for theme in THEMES:
+        assert decode_terminal_qr(up.output, theme) == url
     assert up.interrupt() == 0
     tail = strip_ansi(up.output)
     assert "Stopped the container" in tail
@@ -91,20 +99,35 @@ def test_human_output_shows_the_warning_and_a_qr_that_decodes_to_the_url(names, 
 
 
 def test_full_block_qr_and_png(names, base_args, env, ptys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import zxingcpp
-    from PIL import Image
-
     png = tmp_path / "qr.png"
     up = PtyProcess(
         [sys.executable, "-m", "owui_dev", "up", *base_args, "--port", str(free_port()), "--qr", "full",
          "--qr-png", str(png)],
-        env,
+        colour_env(env),  # TERM=xterm-256color without COLORTERM: 256-colour escapes
     )  # fmt: skip
     ptys.append(up)
     screen = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
     url = next(word for word in screen.split() if word.startswith("https://"))
-    assert decode_terminal_qr(up.output) == url
-    assert [r.text for r in zxingcpp.read_barcodes(Image.open(png))] == [url]
+    assert "\x1b[38;5;16;48;5;231m" in up.output
+    for theme in THEMES:
+        assert decode_terminal_qr(up.output, theme) == url
+    assert decode_png(png, quiet_zone=4) == url  # the file as written
+    assert up.interrupt() == 0
+
+
+def test_no_color_keeps_the_qr_readable_on_any_theme(names, base_args, env, ptys) -> None:  # type: ignore[no-untyped-def]
+    up = PtyProcess(
+        [sys.executable, "-m", "owui_dev", "up", *base_args, "--port", str(free_port())],
+        colour_env(env, NO_COLOR="1", COLORTERM="truecolor"),
+    )
+    ptys.append(up)
+    screen = strip_ansi(up.wait_for("Press Ctrl+C to stop."))
+    url = next(word for word in screen.split() if word.startswith("https://"))
+    for theme in THEMES:
+        assert decode_terminal_qr(up.output, theme) == url
+    # ... and that is the only colour: the URL line, the warning panel and the steps have none
+    non_qr = [line for line in up.output.splitlines() if strip_ansi(line).strip(" ▀▄█\r")]
+    assert not [line for line in non_qr if "38;2;" in line or "48;2;" in line or "\x1b[3" in line], non_qr
     assert up.interrupt() == 0
 
 
