@@ -434,10 +434,33 @@ def test_no_qr_when_the_terminal_is_too_narrow_or_not_a_terminal(names, args, en
     assert piped.interrupt() == 0
 
 
-def test_the_public_url_is_verified_against_the_system_trust_store(docker_client, names, args, env) -> None:  # type: ignore[no-untyped-def]
-    untrusting = {k: v for k, v in env.items() if k != "SSL_CERT_FILE"}  # the test CA is not in the system store
-    result = run_cli("up", *args, env=untrusting, timeout=120)
-    assert result.returncode == 8, result.stderr
-    assert "certificate" in result.stderr.lower()
-    assert "SSL_CERT_FILE" in result.stderr
+@pytest.mark.parametrize("store", ["system", "another CA in SSL_CERT_FILE"])
+def test_an_untrusted_certificate_is_refused(docker_client, names, args, env, up_processes, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Without SSL_CERT_FILE / SSL_CERT_DIR the system's store (truststore) decides, and it does not know the
+    test CA; with SSL_CERT_FILE naming some other CA, that CA decides. Either way: refused."""
+    untrusting = {k: v for k, v in env.items() if k not in {"SSL_CERT_FILE", "SSL_CERT_DIR"}}
+    if store != "system":
+        import trustme
+
+        other = tmp_path / "other-ca.pem"
+        trustme.CA().cert_pem.write_to_path(str(other))
+        untrusting["SSL_CERT_FILE"] = str(other)
+    up = UpProcess([*args, "--json"], untrusting)
+    up_processes.append(up)
+    deadline = time.monotonic() + 120
+    while up.proc.poll() is None and time.monotonic() < deadline:
+        assert not any(line.startswith("{") for line in up.stdout_lines), (
+            "`up` announced a URL whose certificate no trusted CA signed:\n" + up.stdout
+        )
+        time.sleep(0.2)
+    code = up.wait(10)
+    assert code == 8, up.stderr
+    errors = [json.loads(line) for line in up.stderr.splitlines() if '"error"' in line and line.startswith("{")]
+    assert errors, up.stderr
+    assert "certificate" in errors[-1]["message"].lower()
+    assert "SSL_CERT_FILE" in errors[-1]["hint"]
+    # nothing is left running: not the container, not the agent
     assert docker_client.containers.get(names.container).status == "exited"
+    records = agent_records(env)
+    assert len(records) == 1, "the agent was started (so the certificate was really tried)"
+    assert pid_gone(int(records[0]["pid"])), "the ngrok agent outlived the failed run"  # type: ignore[arg-type]
