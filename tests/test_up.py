@@ -250,14 +250,16 @@ def test_health_timeout_says_so_and_stops_the_container(docker_client, names, ba
     assert agent_records(env) == []
 
 
-def test_interrupt_while_waiting_undoes_the_start(docker_client, names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_while_waiting_undoes_the_start_and_exits_130(docker_client, names, base_args, env, up_processes, sig) -> None:  # type: ignore[no-untyped-def]
+    """Stopped before the URL was announced: 130 (the shell's "interrupted"), not 0 — the run did not succeed."""
     up = UpProcess([*base_args, "--json", "--port", str(free_port()), "--env", "FAKE_START_DELAY=30"], env)
     up_processes.append(up)
     deadline = time.monotonic() + 60
     while '"waiting"' not in up.stderr and time.monotonic() < deadline:
         time.sleep(0.1)
     assert '"waiting"' in up.stderr, up.stderr
-    assert up.interrupt() == 130
+    assert up.interrupt(sig) == 130
     assert docker_client.containers.get(names.container).status == "exited"
     assert agent_records(env) == []
     assert "stopped the container" in up.stderr
