@@ -312,9 +312,10 @@ def base_args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-d
     ]  # fmt: skip
 
 
-def https_get(url: str, cafile: str) -> tuple[int, str]:
+def https_get(url: str, cafile: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     context = ssl.create_default_context(cafile=cafile)
-    with urllib.request.urlopen(url, context=context, timeout=10) as response:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, context=context, timeout=10) as response:
         return response.status, response.read().decode()
 
 

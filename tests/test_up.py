@@ -43,6 +43,11 @@ def test_up_json_serves_open_webui_over_https_and_ctrl_c_undoes_it(
     assert json.loads(body) == {"status": True}
     status, page = https_get(str(ready["public_url"]), env["SSL_CERT_FILE"])
     assert "<title>Open WebUI</title>" in page
+    # The endpoint acts out ngrok's free plan: a browser meets the interstitial (ERR_NGROK_6024), and `up`'s
+    # own check above got past it (its requests are not a browser's, and say ngrok-skip-browser-warning).
+    browser = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1"}
+    status, page = https_get(str(ready["public_url"]), env["SSL_CERT_FILE"], headers=browser)
+    assert "ERR_NGROK_6024" in page
 
     # the container: ours, published on 127.0.0.1 only, host.docker.internal mapped, data on the volume
     container = docker_client.containers.get(names.container)
@@ -251,7 +256,9 @@ def test_health_timeout_says_so_and_stops_the_container(docker_client, names, ba
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_interrupt_while_waiting_undoes_the_start_and_exits_130(docker_client, names, base_args, env, up_processes, sig) -> None:  # type: ignore[no-untyped-def]
+def test_interrupt_while_waiting_undoes_the_start_and_exits_130(
+    docker_client, names, base_args, env, up_processes, sig
+) -> None:  # type: ignore[no-untyped-def]
     """Stopped before the URL was announced: 130 (the shell's "interrupted"), not 0 — the run did not succeed."""
     up = UpProcess([*base_args, "--json", "--port", str(free_port()), "--env", "FAKE_START_DELAY=30"], env)
     up_processes.append(up)
