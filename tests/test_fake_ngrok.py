@@ -46,6 +46,11 @@ except ImportError:  # pytest run without the repository root on sys.path
         write_agent_config,
     )
 
+try:
+    from tests.conftest import free_port
+except ImportError:
+    from conftest import free_port
+
 OWNED_DOMAIN = "owui.example.test"
 TOKEN = "2fakeTokenFromConfig_abcdefghijklmnopqrstuv"
 
@@ -82,12 +87,6 @@ class AgentEnv:
 
     def pids(self) -> list[int]:
         return [int(entry["pid"]) for entry in read_records(self.record)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def alive(pid: int) -> bool:
@@ -899,25 +898,18 @@ def test_drop_with_rotating_url(agent_env: AgentEnv, monkeypatch: pytest.MonkeyP
         get(old, agent_env.ca, timeout=2)
 
 
-def test_busy_default_web_port_falls_back(agent_env: AgentEnv) -> None:
-    blocker = socket.socket()
-    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # 4040 may linger in TIME_WAIT
-    held = False
-    try:
-        blocker.bind(("127.0.0.1", 4040))
+def test_busy_default_web_port_falls_back(agent_env: AgentEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real default is 4040, which anything on this machine may hold or free at any moment; the agent's
+    # FAKE_NGROK_DEFAULT_WEB_PORT moves "the default" to a port this test holds for sure.
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", free_port()))
         blocker.listen()
-        held = True
-    except OSError:
-        pass  # another process listens on 4040: just as good, while it lasts
-    try:
+        default = blocker.getsockname()[1]
+        monkeypatch.setenv("FAKE_NGROK_DEFAULT_WEB_PORT", str(default))
         api_url = ngrok.get_ngrok_process(agent_env.config(web_addr=None)).api_url
-    finally:
-        blocker.close()
     port = int(urlsplit(api_url).port or 0)
-    if port == 4040 and not held:
-        pytest.skip("another process held 4040 and let it go while the agent started")
     assert api_url.startswith("http://127.0.0.1:")
-    assert 4040 < port < 4100
+    assert default < port < default + 60
     assert "can't bind default web address, trying alternatives" in agent_env.messages
 
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import TOKEN, PtyProcess, UpProcess, agent_records, free_port, https_get, pid_gone, run_cli
 from qrdecode import THEMES, decode_png, decode_terminal_qr, strip_ansi
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 def test_up_json_serves_open_webui_over_https_and_ctrl_c_undoes_it(
@@ -201,23 +201,6 @@ def test_changed_settings_recreate_the_container_but_keep_the_volume(
     assert second.interrupt() == 0
 
 
-def test_busy_default_port_takes_the_next_free_one(names, base_args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
-    with socket.socket() as blocker:
-        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            blocker.bind(("127.0.0.1", 3000))
-        except OSError:
-            pass  # something else already holds 3000: just as good for this test
-        else:
-            blocker.listen()
-        up = UpProcess([*base_args, "--json"], env)
-        up_processes.append(up)
-        ready = up.wait_for_json()
-        assert ready["local_url"] != "http://127.0.0.1:3000"
-        assert "Port 3000 is busy; using" in up.stderr
-        assert up.interrupt() == 0
-
-
 def test_busy_explicit_port_is_an_error_before_anything_starts(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
@@ -327,8 +310,8 @@ def test_invalid_authtoken_is_explained_without_echoing_it(docker_client, names,
     assert docker_client.containers.get(names.container).status == "exited", "the container this run started"
 
 
-def test_docker_engine_unreachable(names, base_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("up", *base_args, env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
+def test_docker_engine_unreachable(offline_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *offline_args, env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
     assert result.returncode == 3, result.stderr
     assert "the socket does not exist" in result.stderr
     assert "Traceback" not in result.stderr
@@ -352,8 +335,8 @@ def test_second_up_for_the_same_name_says_the_first_runs(names, base_args, env, 
     assert first.interrupt() == 0
 
 
-def test_debug_shows_a_traceback(names, base_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("up", *base_args, "--debug", env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
+def test_debug_shows_a_traceback(offline_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *offline_args, "--debug", env={**env, "DOCKER_HOST": f"unix://{tmp_path}/missing.sock"})
     assert result.returncode == 3
     assert "Traceback" in result.stderr
 
