@@ -85,7 +85,6 @@ def test_unreadable_and_missing_files(tmp_path: Path) -> None:
     assert json.loads(unreadable.stderr)["error"] == "usage"
 
 
-@pytest.mark.docker
 def test_up_takes_its_defaults_from_the_config_file(docker_client, names, fake_image, tls_env, up_processes) -> None:  # type: ignore[no-untyped-def]
     from conftest import TOKEN, UpProcess, cli_env, free_port
     from fake_ngrok.support import AGENT_PATH

@@ -14,7 +14,7 @@ import pytest
 from conftest import TOKEN, UpProcess, agent_records, https_get, pid_gone, run_cli
 from fake_ngrok.support import AGENT_PATH
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 def assert_clean_after(docker_client, names, env) -> None:  # type: ignore[no-untyped-def]
