@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -146,3 +147,50 @@ def test_readme_troubleshooting_is_generated_from_the_messages_the_code_raises()
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert troubleshooting_markdown() in readme, "run scripts/update-readme"
+
+
+# -- with --json, click's own usage errors are JSON too ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["up", "--port", "abc", "--json"], "'abc' is not a valid integer"),  # --json after the bad option
+        (["up", "--json", "--name", "bad name!"], "is not a valid container name"),
+        (["up", "--json", "--no-such-option"], "No such option"),
+        (["up", "--pull", "sometimes", "--json"], "Invalid value for '--pull'"),
+        (["up", "--json", "--port"], "requires an argument"),
+        (["logs", "--json", "--tail", "-3"], "Invalid value for '--tail'"),
+        (["down", "--json", "--name", "-"], "is not a valid container name"),
+        (["nope", "--json"], "No such command"),
+    ],
+)
+def test_click_usage_errors_are_json_with_json(args: list[str], needle: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "owui_dev", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DOCKER_HOST": "tcp://127.0.0.1:9"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    event = json.loads(lines[0])
+    assert set(event) == {"event", "error", "message", "hint", "details", "exit_code"}
+    assert (event["event"], event["error"], event["exit_code"]) == ("error", "usage", 2)
+    assert needle in event["message"]
+    assert "help" in event["hint"]
+    # The same fields as every other error of owui-dev:
+    assert set(event) - {"event"} == set(UsageError("x").as_dict())
+
+
+def test_without_json_usage_errors_keep_clicks_text() -> None:
+    result = CliRunner().invoke(cli, ["up", "--port", "abc"])
+    assert result.exit_code == 2
+    assert "Usage: " in result.stderr
+    assert "Error: Invalid value for '--port'" in result.stderr
+    assert "{" not in result.stderr
+    after_dashes = CliRunner().invoke(cli, ["up", "--port", "abc", "--", "--json"])
+    assert "Usage: " in after_dashes.stderr, "a --json after -- is an argument, not the option"
