@@ -20,6 +20,7 @@ from owui_dev.config import (
     DEFAULT_NAME,
     DEFAULT_PORT,
     DEFAULT_VOLUME,
+    NGROK_REGIONS,
     OAuthProvider,
     PullPolicy,
     QrStyle,
@@ -219,7 +220,12 @@ def cli() -> None:
 )
 @click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
 @click.option("--domain", default=None, help="Your ngrok static domain, e.g. my-name.ngrok-free.app.")
-@click.option("--region", default=None, help="ngrok region (us, eu, ap, au, sa, jp, in).")
+@click.option(
+    "--region",
+    type=click.Choice(NGROK_REGIONS),
+    default=None,
+    help="ngrok region [default: the agent picks the nearest].",
+)
 @click.option(
     "--qr",
     "qr_style",
@@ -291,6 +297,11 @@ def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, deb
     from owui_dev.console import make_reporter
     from owui_dev.manage import down as run_down
 
+    reporter = make_reporter(json_output=json_output)
+    if yes and not purge:
+        # A warning, not a refusal: --yes only answers --purge's question, so alone it changes nothing.
+        reporter.warn("--yes does nothing without --purge (it only skips the question --purge asks).")
+
     def confirm(volume: str) -> bool:
         if yes:
             return True
@@ -306,7 +317,7 @@ def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, deb
         for action in result.actions:
             out.print(f"[green]✓[/] {action[0].upper()}{action[1:]}")
 
-    make_reporter(json_output=json_output).result(result.as_dict(), human)
+    reporter.result(result.as_dict(), human)
 
 
 @cli.command()
@@ -412,9 +423,9 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
     from owui_dev.doctor import failed, report, run_checks
     from owui_dev.errors import ChecksFailedError
 
-    relevant = {"name", "image", "port", "ngrok_path", "ngrok_path_from_file"}
+    # Every setting of the file is checked as `up` would check it; doctor then uses those it checks.
     merged = merge_with_file(load_config_file(config), _given(options))
-    checks = run_checks(build_doctor_settings(**{k: v for k, v in merged.items() if k in relevant}))  # type: ignore[arg-type]
+    checks = run_checks(build_doctor_settings(**merged))  # type: ignore[arg-type]
 
     def human(out: Console) -> None:
         from rich.markup import escape

@@ -194,3 +194,54 @@ def test_without_json_usage_errors_keep_clicks_text() -> None:
     assert "{" not in result.stderr
     after_dashes = CliRunner().invoke(cli, ["up", "--port", "abc", "--", "--json"])
     assert "Usage: " in after_dashes.stderr, "a --json after -- is an argument, not the option"
+
+
+# -- everything that can be checked is checked before the first side effect ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--region", "mars"], "Invalid value for '--region'"),
+        (["--region", "EU"], "Invalid value for '--region'"),
+        (["--timeout", "nan"], "--timeout nan is not a number of seconds"),
+        (["--timeout", "inf"], "--timeout inf is not a number of seconds"),
+        (["--timeout", "-1"], "--timeout -1 must be more than 0"),
+        (["--no-qr", "--qr", "full"], "--no-qr and --qr contradict each other"),
+        (["--qr-png", "{file}/qr.png"], "is a file, not a folder"),
+        (["--qr-png", "{file}/deeper/qr.png"], "is a file, not a folder"),
+        (["--qr-png", "{tmp}"], "is a directory"),
+        (["--oauth-allow", "you@example.com"], "--oauth-allow needs an OAuth provider (--oauth)"),
+    ],
+)
+def test_inputs_checked_before_anything_starts(tmp_path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file").write_text("")
+    args = [a.replace("{file}", str(tmp_path / "file")).replace("{tmp}", str(tmp_path)) for a in args]
+    # DOCKER_HOST points nowhere: had anything been attempted, the error would be about Docker.
+    result = CliRunner().invoke(cli, ["up", *args], env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Docker engine" not in result.output
+
+
+def test_valid_regions_and_a_creatable_png_folder_pass(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from owui_dev.config import NGROK_REGIONS
+
+    assert NGROK_REGIONS == ("us", "us-cal-1", "eu", "ap", "au", "sa", "jp", "in")  # ngrok's documented list
+    for region in NGROK_REGIONS:
+        assert build_up_settings(region=region, environ={}).region == region
+    png = tmp_path / "not" / "yet" / "qr.png"
+    assert build_up_settings(qr_png=png, environ={}).qr_png == png
+    assert not (tmp_path / "not").exists(), "checking creates nothing"
+
+
+def test_down_yes_without_purge_warns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The warning comes before Docker is asked anything (DOCKER_HOST points nowhere here).
+    env = {"DOCKER_HOST": "tcp://127.0.0.1:9"}
+    warned = CliRunner().invoke(cli, ["down", "--yes", "--json"], env=env)
+    events = [json.loads(line) for line in warned.stderr.splitlines()]
+    assert events[0]["event"] == "warning"
+    assert "--yes does nothing without --purge" in events[0]["message"]
+    for quiet in (["down"], ["down", "--purge", "--yes"]):
+        result = CliRunner().invoke(cli, [*quiet, "--json"], env=env)
+        assert "warning" not in result.stderr, quiet
