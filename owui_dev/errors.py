@@ -117,6 +117,13 @@ class UnsafeExposureError(OwuiDevError):
     kind = "unsafe-exposure"
 
 
+class StorageError(OwuiDevError):
+    """A folder owui-dev keeps its files in (its state, ngrok's config) is missing, a file, or not writable."""
+
+    exit_code = 12
+    kind = "storage"
+
+
 class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an error
     """Raised in the main thread on SIGTERM so that teardown runs as it does for Ctrl+C."""
 
@@ -143,6 +150,7 @@ EXIT_CODES: dict[int, str] = {
     ChecksFailedError.exit_code: "owui-dev doctor found a failing check",
     UnsafeExposureError.exit_code: "refused to open a public tunnel: anyone with the URL could use or claim "
     "the instance (authentication off, trusted headers, or no admin could be secured)",
+    StorageError.exit_code: "a folder owui-dev keeps its files in (its state, ngrok's config) is not a writable folder",
     EXIT_INTERRUPTED: "interrupted (Ctrl+C / SIGTERM) before the URL was announced; "
     "what the run had started was undone",
 }
