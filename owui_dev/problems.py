@@ -268,6 +268,14 @@ BINARY_NOT_EXECUTABLE = Problem(
     "The ngrok binary given by {source} is not executable: {path}",
     "Run `chmod +x {path}`, or point {source} at the real ngrok binary.",
 )
+BINARY_IS_PYNGROK_WRAPPER = Problem(
+    "--ngrok-path / NGROK_PATH is pyngrok's `ngrok` command, not the agent",
+    NgrokBinaryError,
+    "The ngrok given by {source} is pyngrok's `ngrok` command ({path}): a Python wrapper that starts the real agent "
+    "as its own child (and may download it first), not the ngrok agent itself.",
+    "Point {source} at the agent binary itself (pyngrok keeps its copy at {managed}; or install ngrok from "
+    f"{DOWNLOAD_URL}), or leave {{source}} unset: owui-dev then finds the agent on PATH or downloads it.",
+)
 DOWNLOAD_FAILED = Problem(
     "ngrok is not installed and cannot be downloaded",
     NgrokBinaryError,
@@ -363,7 +371,8 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
         "ngrok",
         [NO_AUTHTOKEN, AGENT_NO_AUTHTOKEN, AUTHTOKEN_INVALID, SESSION_LIMIT, ENDPOINT_ONLINE, LEFTOVER_AGENT,
          AGENT_TOO_OLD, USAGE_LIMIT, DOMAIN_NOT_OWNED, NGROK_UNREACHABLE, TUNNEL_FAILED, AGENT_START_FAILED,
-         AGENT_DIED, AGENT_NOT_ANSWERING, BINARY_MISSING, BINARY_NOT_EXECUTABLE, DOWNLOAD_FAILED, VERIFY_CERT,
+         AGENT_DIED, AGENT_NOT_ANSWERING, BINARY_MISSING, BINARY_NOT_EXECUTABLE, BINARY_IS_PYNGROK_WRAPPER,
+         DOWNLOAD_FAILED, VERIFY_CERT,
          VERIFY_NO_UPSTREAM, VERIFY_USAGE_LIMIT, VERIFY_FAILED],
     ),
     (
