@@ -26,6 +26,7 @@ from owui_dev.errors import (
     TunnelError,
     TunnelVerifyError,
     UnsafeExposureError,
+    UsageError,
 )
 
 AUTHTOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
@@ -183,6 +184,12 @@ AGENT_NO_AUTHTOKEN = Problem(
     "ngrok refused to start a session without an account authtoken (ERR_NGROK_4018).",
     f"Sign up (free) and copy your authtoken from {AUTHTOKEN_URL}, then pass --authtoken, set "
     "NGROK_AUTHTOKEN, or run `ngrok config add-authtoken TOKEN`.",
+)
+AUTHTOKEN_MALFORMED = Problem(
+    "The authtoken given cannot be one (empty, too short, spaces inside)",
+    UsageError,
+    "The ngrok authtoken from {source} cannot be an authtoken: {why}.",
+    f"Copy it again from {AUTHTOKEN_URL} (one word of about 40-50 letters, digits and `_`) and fix {{source}}.",
 )
 AUTHTOKEN_INVALID = Problem(
     "The authtoken is invalid or revoked (ERR_NGROK_105, ERR_NGROK_107)",
@@ -369,11 +376,11 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
     ),
     (
         "ngrok",
-        [NO_AUTHTOKEN, AGENT_NO_AUTHTOKEN, AUTHTOKEN_INVALID, SESSION_LIMIT, ENDPOINT_ONLINE, LEFTOVER_AGENT,
-         AGENT_TOO_OLD, USAGE_LIMIT, DOMAIN_NOT_OWNED, NGROK_UNREACHABLE, TUNNEL_FAILED, AGENT_START_FAILED,
-         AGENT_DIED, AGENT_NOT_ANSWERING, BINARY_MISSING, BINARY_NOT_EXECUTABLE, BINARY_IS_PYNGROK_WRAPPER,
-         DOWNLOAD_FAILED, VERIFY_CERT,
-         VERIFY_NO_UPSTREAM, VERIFY_USAGE_LIMIT, VERIFY_FAILED],
+        [NO_AUTHTOKEN, AUTHTOKEN_MALFORMED, AGENT_NO_AUTHTOKEN, AUTHTOKEN_INVALID, SESSION_LIMIT, ENDPOINT_ONLINE,
+         LEFTOVER_AGENT, AGENT_TOO_OLD, USAGE_LIMIT, DOMAIN_NOT_OWNED, NGROK_UNREACHABLE, TUNNEL_FAILED,
+         AGENT_START_FAILED, AGENT_DIED, AGENT_NOT_ANSWERING, BINARY_MISSING, BINARY_NOT_EXECUTABLE,
+         BINARY_IS_PYNGROK_WRAPPER, DOWNLOAD_FAILED, VERIFY_CERT, VERIFY_NO_UPSTREAM, VERIFY_USAGE_LIMIT,
+         VERIFY_FAILED],
     ),
     (
         "Running and safety",

@@ -20,13 +20,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from owui_dev import problems
-from owui_dev.config import Secret
+from owui_dev.config import MIN_AUTHTOKEN_LENGTH, Secret, authtoken_from
 from owui_dev.errors import OwuiDevError
 from owui_dev.state import runs_dir, write_private
 
@@ -184,7 +184,9 @@ def _token_in(config: Any) -> str | None:
 
 
 def find_authtoken(given: Secret | None) -> Secret | None:
-    """--authtoken / NGROK_AUTHTOKEN (already in `given`), else the one ngrok itself has saved."""
+    """--authtoken / NGROK_AUTHTOKEN (already in `given`), else the one ngrok itself has saved.
+
+    A saved one that cannot be an authtoken is a usage error naming the file, before anything starts."""
     if given is not None:
         return given
     import yaml
@@ -195,7 +197,7 @@ def find_authtoken(given: Secret | None) -> Secret | None:
         except (OSError, yaml.YAMLError):
             continue
         if token:
-            return Secret(token, str(path))
+            return authtoken_from(token, str(path))
     return None
 
 
@@ -265,10 +267,22 @@ def end_leftover_agents(run_name: str) -> list[int]:
     return ended
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "<authtoken>")
+REDACTED = "<authtoken>"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Each secret, wherever it occurs whole, becomes <authtoken>; nothing else in `text` changes.
+
+    An authtoken (20+ characters, refused up front otherwise) is replaced wherever it occurs, also inside
+    escaped text such as a logfmt `err="...\\nYour authtoken: TOKEN\\n..."`: a string that long occurs
+    nowhere by chance. A shorter secret is replaced only where it stands alone, so that it cannot rewrite
+    parts of ordinary words.
+    """
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+        if len(secret) >= MIN_AUTHTOKEN_LENGTH:
+            text = text.replace(secret, REDACTED)
+        else:
+            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", REDACTED, text)
     return text
 
 
