@@ -98,6 +98,21 @@ DOCKER_OTHER = Problem(
     "Cannot talk to the Docker engine at {endpoint}: {detail}",
     "Check that Docker is running (`docker info`), and DOCKER_HOST / `docker context ls`.",
 )
+DOCKER_HOST_MALFORMED = Problem(
+    "DOCKER_HOST is malformed",
+    UsageError,
+    "{source}={value!r} is not a Docker engine address: {why}.",
+    "Use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]; or unset DOCKER_HOST to use "
+    "the current docker context (`docker context ls`).",
+    examples=(("source", "DOCKER_HOST"),),
+)
+DOCKER_SSH_FAILED = Problem(
+    "The remote engine cannot be reached over ssh",
+    DockerUnavailableError,
+    "Cannot connect to the Docker engine at {endpoint} over ssh: {detail}",
+    "owui-dev runs your system's `ssh` (with your ~/.ssh/config, keys, agent and known_hosts), as the docker CLI "
+    "does: check that `ssh {target} docker version` works from this terminal.",
+)
 DOCKER_CONTEXT_MISSING = Problem(
     "The current docker context does not exist",
     DockerUnavailableError,
@@ -370,9 +385,9 @@ STILL_NO_ADMIN = Problem(
 SECTIONS: list[tuple[str, list[Problem]]] = [
     (
         "Docker",
-        [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_CONTEXT_MISSING,
-         IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED, PORT_BUSY,
-         NAME_TAKEN, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
+        [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_HOST_MALFORMED, DOCKER_SSH_FAILED,
+         DOCKER_CONTEXT_MISSING, IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED,
+         PORT_BUSY, NAME_TAKEN, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
     ),
     (
         "ngrok",
