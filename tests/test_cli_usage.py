@@ -88,10 +88,11 @@ def test_settings_precedence_flags_over_environment() -> None:
     assert from_env.ngrok_path_source == "NGROK_PATH"
     assert from_env.authtoken is not None
     assert from_env.authtoken.source == "NGROK_AUTHTOKEN"
-    from_flags = build_up_settings(ngrok_path="/flag/ngrok", authtoken="2flagTOKENnotREAL_abcdefghijklmnop", environ=environ)
+    flag_token = "2flagTOKENnotREAL_abcdefghijklmnop"
+    from_flags = build_up_settings(ngrok_path="/flag/ngrok", authtoken=flag_token, environ=environ)
     assert from_flags.ngrok_path == "/flag/ngrok"
     assert from_flags.authtoken is not None
-    assert from_flags.authtoken.value == "2flagTOKENnotREAL_abcdefghijklmnop"
+    assert from_flags.authtoken.value == flag_token
 
 
 def test_secrets_never_show_in_repr() -> None:
