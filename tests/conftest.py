@@ -28,6 +28,25 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_LABEL = "owui-dev-test"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--openwebui-image",
+        action="store_true",
+        help="also run the tests marked openwebui_image, against the real Open WebUI image "
+        "(ghcr.io/open-webui/open-webui:main as ../shared/openwebui-image/build.sh builds it)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without --openwebui-image the real-image tests are deselected (not skipped: a skip in CI is a failure)."""
+    if config.getoption("--openwebui-image"):
+        return
+    real = [item for item in items if item.get_closest_marker("openwebui_image")]
+    if real:
+        config.hook.pytest_deselected(items=real)
+        items[:] = [item for item in items if not item.get_closest_marker("openwebui_image")]
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads or writes the real home: ngrok's config, owui-dev's state, docker's config."""
