@@ -215,7 +215,14 @@ def stt_engine() -> Iterator[SttEngine]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = b""
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":  # aiohttp streams the file
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+            else:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             engine.seen.append(
                 {
                     "path": self.path,
