@@ -260,7 +260,11 @@ def end_leftover_agents(run_name: str) -> list[int]:
     ended = []
     for pid in leftover_agents(run_name):
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGTERM)
+            # The agent leads a process group of its own (start_new_session): end all of it, as `close` does.
+            if hasattr(os, "killpg") and os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGTERM)
+            else:
+                os.kill(pid, signal.SIGTERM)
             ended.append(pid)
     with contextlib.suppress(OSError):
         agent_config_path(run_name).unlink()
