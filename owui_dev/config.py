@@ -22,6 +22,9 @@ DEFAULT_PORT = 3000
 
 ENV_NGROK_PATH = "NGROK_PATH"
 ENV_NGROK_AUTHTOKEN = "NGROK_AUTHTOKEN"
+# Where to look for an Ollama on this machine (tests move it off 11434).
+ENV_OLLAMA_URL = "OWUI_DEV_OLLAMA_URL"
+DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 
 # Docker's own grammar for container and volume names.
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -94,6 +97,11 @@ class UpSettings:
     oauth: OAuthProvider | None = None
     oauth_allow: tuple[str, ...] = ()
     allow_cidr: tuple[str, ...] = ()
+    call: bool = False
+    model: str | None = None
+    open_browser: bool = False
+    ollama_detect: bool = True
+    ollama_url: str = DEFAULT_OLLAMA_URL
 
     @property
     def gated(self) -> bool:
@@ -209,6 +217,10 @@ def build_up_settings(
     oauth_allow: Iterable[str] = (),
     allow_cidr: Iterable[str] = (),
     basic_auth: str | None = None,
+    call: bool = False,
+    model: str | None = None,
+    open_browser: bool = False,
+    no_ollama_detect: bool = False,
     ngrok_path_from_file: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> UpSettings:
@@ -269,7 +281,38 @@ def build_up_settings(
         oauth=OAuthProvider(oauth) if oauth else None,
         oauth_allow=oauth_allow,
         allow_cidr=validate_cidrs(allow_cidr),
+        call=call,
+        model=validate_model(model) if model is not None else None,
+        open_browser=open_browser,
+        ollama_detect=not no_ollama_detect,
+        ollama_url=ollama_url(environ),
     )
+
+
+def validate_model(model: str) -> str:
+    if not model.strip() or any(ch.isspace() for ch in model.strip()):
+        raise UsageError(
+            f"--model {model!r} is not a model id.",
+            hint="Use the id Open WebUI shows for it, e.g. --model llama3.2:latest (no spaces).",
+        )
+    return model.strip()
+
+
+def ollama_url(environ: Mapping[str, str]) -> str:
+    from urllib.parse import urlsplit
+
+    value = environ.get(ENV_OLLAMA_URL, "").strip() or DEFAULT_OLLAMA_URL
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port is not None
+    except ValueError:
+        valid = False
+    if not valid:
+        raise UsageError(
+            f"{ENV_OLLAMA_URL}={value!r} is not an http://HOST:PORT URL.",
+            hint=f"Set it like {DEFAULT_OLLAMA_URL}, or unset it.",
+        )
+    return value.rstrip("/")
 
 
 # -- owui-dev doctor -------------------------------------------------------------------------------
@@ -366,6 +409,10 @@ FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
     "oauth": ("oauth", (str,)),
     "oauth_allow": ("oauth_allow", (list,)),
     "allow_cidr": ("allow_cidr", (list,)),
+    "call": ("call", (bool,)),
+    "model": ("model", (str,)),
+    "open": ("open_browser", (bool,)),
+    "no_ollama_detect": ("no_ollama_detect", (bool,)),
 }
 
 

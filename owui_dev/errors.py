@@ -117,6 +117,20 @@ class UnsafeExposureError(OwuiDevError):
     kind = "unsafe-exposure"
 
 
+class NotRunningError(OwuiDevError):
+    """`qr` and `check` read what a running `up` published; there is none for that name."""
+
+    exit_code = 12
+    kind = "not-running"
+
+
+class CallCheckFailedError(OwuiDevError):
+    """`owui-dev check` found a call-path check that fails (each check says how to fix it)."""
+
+    exit_code = 13
+    kind = "call-check-failed"
+
+
 class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an error
     """Raised in the main thread on SIGTERM so that teardown runs as it does for Ctrl+C."""
 
@@ -143,6 +157,8 @@ EXIT_CODES: dict[int, str] = {
     ChecksFailedError.exit_code: "owui-dev doctor found a failing check",
     UnsafeExposureError.exit_code: "refused to open a public tunnel: anyone with the URL could use or claim "
     "the instance (authentication off, trusted headers, or no admin could be secured)",
+    NotRunningError.exit_code: "no `owui-dev up` runs for that name (`qr`, `check`)",
+    CallCheckFailedError.exit_code: "owui-dev check found a call-path check that fails",
     EXIT_INTERRUPTED: "interrupted (Ctrl+C / SIGTERM) before the URL was announced; "
     "what the run had started was undone",
 }

@@ -109,3 +109,53 @@ def sign_in(base_url: str, *, email: str, password: str) -> HttpAnswer:
     return http_post_json(
         base_url.rstrip("/") + "/api/v1/auths/signin", {"email": email, "password": password}, timeout=30.0
     )
+
+
+def sign_in_token(base_url: str, *, email: str, password: str, context: ssl.SSLContext | None = None) -> str | None:
+    """A session token for the account, or None when Open WebUI refuses the sign-in."""
+    from owui_dev.net import http_post_json
+
+    answer = http_post_json(
+        base_url.rstrip("/") + "/api/v1/auths/signin",
+        {"email": email, "password": password},
+        timeout=30.0,
+        context=context,
+    )
+    body = answer.json()
+    token = body.get("token") if answer.ok and isinstance(body, dict) else None
+    return str(token) if token else None
+
+
+# -- the call path --------------------------------------------------------------------------------
+# Read from Open WebUI 0.12.4: routers/audio/__init__.py (GET /api/v1/audio/config is admin-only and
+# answers {"stt": {...}, "tts": {...}, "realtime": {...}}; POST /api/v1/audio/transcriptions), main.py
+# (GET /api/models -> {"data": [...]}, the socket.io app mounted at /ws/socket.io/), and the chat page,
+# which opens a call for `?call=true` (or `voice=true`) with the model from `models=` / `model=`.
+
+SOCKETIO_PATH = "/ws/socket.io/"
+
+
+def models(base_url: str, token: str) -> list[dict[str, object]] | None:
+    """The models a signed-in user can chat with, or None when Open WebUI did not say."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + "/api/models", timeout=30.0, token=token).json()
+    data = body.get("data") if isinstance(body, dict) else None
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else None
+
+
+def audio_config(base_url: str, token: str) -> dict[str, object] | None:
+    """The admin's audio settings (speech-to-text, text-to-speech), or None when not readable."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + "/api/v1/audio/config", timeout=10.0, token=token).json()
+    return body if isinstance(body, dict) and isinstance(body.get("stt"), dict) else None
+
+
+def call_url(public_url: str, model: str | None) -> str:
+    """A new chat that opens a voice call (after the user confirms), with that model when given."""
+    from urllib.parse import urlencode
+
+    query = ({"models": model} if model else {}) | {"call": "true"}
+    # ":" stays as it is (model ids such as llama3.2:latest): shorter QR codes, readable links.
+    return f"{public_url.rstrip('/')}/?{urlencode(query, safe=':')}"
