@@ -210,6 +210,11 @@ def cli() -> None:
     is_flag=True,
     help="Do not connect an Ollama found on this machine (127.0.0.1:11434) to Open WebUI.",
 )
+@click.option(
+    "--check-voice",
+    is_flag=True,
+    help="Once the URL is announced, also send a spoken clip through it to speech-to-text (see `check --voice`).",
+)
 @click.option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
@@ -433,24 +438,39 @@ def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool
 
 @cli.command()
 @_name_option
+@click.option(
+    "--voice",
+    is_flag=True,
+    help="Also send a short spoken clip (shipped with owui-dev) through the URL to speech-to-text and compare.",
+)
+@click.option(
+    "--voice-clip",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Check with your own recording instead (any format the instance accepts); prints what was heard.",
+)
 @_common
 @_boundary
-def check(name: str, json_output: bool, debug: bool) -> None:
+def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, debug: bool) -> None:
     """Check the call path of the running `up` again: HTTPS, realtime channel, model, speech, latency.
 
     Reads the URL and the admin's sign-in from the running `up` and owui-dev's state; starts nothing.
-    Exits 13 when a check fails; warnings alone exit 0.
+    With --voice, a spoken clip goes through the tunnel to Open WebUI's speech-to-text, as a call's
+    audio does; the files Open WebUI keeps of it are deleted again. Exits 14 when a check fails;
+    warnings alone exit 0.
     """
     from owui_dev.checks import failed, report
     from owui_dev.console import make_reporter
     from owui_dev.errors import CallCheckFailedError
-    from owui_dev.manage import call_target
+    from owui_dev.manage import call_target, forget_transcription
     from owui_dev.readiness import run_call_checks
+    from owui_dev.voice import Clip
 
+    clip = Clip.from_file(voice_clip) if voice_clip else Clip.shipped() if voice else None
     target = call_target(name)
     reporter = make_reporter(json_output=json_output)
     with reporter.activity(f"Checking the call path of {target.public_url}…"):
-        checks = run_call_checks(target).checks
+        checks = run_call_checks(target, voice=clip, forget=forget_transcription(name)).checks
 
     def human(out: Console) -> None:
         from owui_dev.console import checks_table

@@ -102,6 +102,7 @@ class UpSettings:
     open_browser: bool = False
     ollama_detect: bool = True
     ollama_url: str = DEFAULT_OLLAMA_URL
+    check_voice: bool = False
 
     @property
     def gated(self) -> bool:
@@ -221,6 +222,7 @@ def build_up_settings(
     model: str | None = None,
     open_browser: bool = False,
     no_ollama_detect: bool = False,
+    check_voice: bool = False,
     ngrok_path_from_file: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> UpSettings:
@@ -286,6 +288,7 @@ def build_up_settings(
         open_browser=open_browser,
         ollama_detect=not no_ollama_detect,
         ollama_url=ollama_url(environ),
+        check_voice=check_voice,
     )
 
 
@@ -413,6 +416,7 @@ FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
     "model": ("model", (str,)),
     "open": ("open_browser", (bool,)),
     "no_ollama_detect": ("no_ollama_detect", (bool,)),
+    "check_voice": ("check_voice", (bool,)),
 }
 
 

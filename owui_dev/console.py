@@ -86,6 +86,7 @@ class Reporter(Protocol):
     def waiting(self, text: str) -> contextlib.AbstractContextManager[Callable[[float, str], None]]: ...
     def announce(self, announcement: Announcement, *, again: bool = False) -> None: ...
     def stopped(self, actions: Sequence[str]) -> None: ...
+    def checks(self, checks: Sequence[Check]) -> None: ...
     def ask_secret(self, prompt: str) -> str | None: ...
     def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None: ...
 
@@ -237,6 +238,10 @@ class HumanReporter:
         for line in lines:
             self.out.print(Text("  ") + Text(line, style=QR_STYLE), no_wrap=True, crop=False)
 
+    def checks(self, checks: Sequence[Check]) -> None:
+        """Checks that come after the announcement (`up --check-voice`), in the same table."""
+        self.out.print(checks_table(checks, indent=2))
+
     def stopped(self, actions: Sequence[str]) -> None:
         for action in actions:
             self.err.print(f"[green]✓[/] {_escape(action[0].upper() + action[1:])}")
@@ -315,6 +320,9 @@ class JsonReporter:
         # stdout carries one object, once; a later URL change is a `tunnel_up` event on stderr.
         if not again:
             self._emit(sys.stdout, announcement.as_json())
+
+    def checks(self, checks: Sequence[Check]) -> None:
+        self.event("checks", checks=[check.as_dict() for check in checks])
 
     def stopped(self, actions: Sequence[str]) -> None:
         self.event("stopped", actions=list(actions))

@@ -120,14 +120,14 @@ class UnsafeExposureError(OwuiDevError):
 class NotRunningError(OwuiDevError):
     """`qr` and `check` read what a running `up` published; there is none for that name."""
 
-    exit_code = 12
+    exit_code = 13
     kind = "not-running"
 
 
 class CallCheckFailedError(OwuiDevError):
     """`owui-dev check` found a call-path check that fails (each check says how to fix it)."""
 
-    exit_code = 13
+    exit_code = 14
     kind = "call-check-failed"
 
 

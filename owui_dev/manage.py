@@ -175,3 +175,21 @@ def call_target(name: str) -> CallTarget:
         environment=info.environment,
         model_source=OllamaSource.from_dict(record.model_source),
     )
+
+
+def forget_transcription(name: str) -> Callable[[str], bool]:
+    """Deletes, inside the container, the clip and transcript one transcription left in Open WebUI's cache."""
+
+    def forget(filename: str) -> bool:
+        engine = DockerEngine.connect()
+        try:
+            return remove_transcription(engine, name, filename)
+        finally:
+            engine.close()
+
+    return forget
+
+
+def remove_transcription(engine: DockerEngine, name: str, filename: str) -> bool:
+    paths = openwebui.transcription_files(filename)
+    return paths is not None and engine.remove_files(name, paths)

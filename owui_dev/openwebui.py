@@ -159,3 +159,44 @@ def call_url(public_url: str, model: str | None) -> str:
     query = ({"models": model} if model else {}) | {"call": "true"}
     # ":" stays as it is (model ids such as llama3.2:latest): shorter QR codes, readable links.
     return f"{public_url.rstrip('/')}/?{urlencode(query, safe=':')}"
+
+
+def transcribe(
+    base_url: str,
+    token: str,
+    data: bytes,
+    filename: str,
+    content_type: str,
+    *,
+    context: ssl.SSLContext | None = None,
+    timeout: float = 300.0,
+) -> HttpAnswer:
+    """POST /api/v1/audio/transcriptions (multipart `file`), as the chat's microphone does."""
+    from urllib3 import encode_multipart_formdata
+
+    from owui_dev.net import http_request
+
+    body, multipart_type = encode_multipart_formdata({"file": (filename, data, content_type)})
+    return http_request(
+        base_url.rstrip("/") + "/api/v1/audio/transcriptions",
+        method="POST",
+        body=body,
+        content_type=multipart_type,
+        timeout=timeout,
+        context=context,
+        token=token,
+    )
+
+
+# Where Open WebUI keeps uploaded clips and their transcripts: <id>.<ext> and <id>.json.
+TRANSCRIPTIONS_DIR = DATA_PATH + "/cache/audio/transcriptions"
+
+
+def transcription_files(filename: str) -> list[str] | None:
+    """The two files one transcription leaves in the container, or None for a name we did not expect."""
+    import re
+
+    match = re.fullmatch(r"([0-9a-f-]{8,64})\.[a-z0-9]{1,8}", filename)
+    if match is None:
+        return None
+    return [f"{TRANSCRIPTIONS_DIR}/{filename}", f"{TRANSCRIPTIONS_DIR}/{match.group(1)}.json"]

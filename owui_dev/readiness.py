@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import ssl
 
     from owui_dev.ollama import OllamaSource
+    from owui_dev.voice import Clip
 
 # Added round trip through the tunnel above which a conversation starts to feel slow.
 LATENCY_WARN_MS = 400.0
@@ -34,6 +35,7 @@ _MODEL = ("model", "model")
 _STT = ("stt", "speech-to-text")
 _TTS = ("tts", "text-to-speech")
 _LATENCY = ("latency", "latency")
+_VOICE = ("voice", "speech → text")
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,20 @@ def _check(ids: tuple[str, str], status: Status, detail: str, hint: str | None =
 class CallReport:
     checks: list[Check]
     models: list[str]  # what the instance offers, first = what a call opens with by default
+    stt: dict[str, object] = field(default_factory=dict)  # the admin's speech-to-text settings, when readable
 
 
-def run_call_checks(target: CallTarget, *, context: ssl.SSLContext | None = None) -> CallReport:
-    """The call-path checks, in the order a call uses them; each one reports, none stops the others."""
+def run_call_checks(
+    target: CallTarget,
+    *,
+    context: ssl.SSLContext | None = None,
+    voice: Clip | None = None,
+    forget: Callable[[str], bool] | None = None,
+) -> CallReport:
+    """The call-path checks, in the order a call uses them; each one reports, none stops the others.
+
+    With `voice`, also a speech → text round trip of that clip through the tunnel (`forget` deletes what
+    the upload left in Open WebUI's cache)."""
     from owui_dev.net import ssl_context
 
     context = context or ssl_context()
@@ -81,7 +93,12 @@ def run_call_checks(target: CallTarget, *, context: ssl.SSLContext | None = None
         _guard(_TTS, lambda: tts_check(target, token, audio)),
         _guard(_LATENCY, lambda: latency_check(target, context)),
     ]
-    return CallReport(checks, models)
+    stt = _section(audio, "stt")
+    if voice is not None:
+        from owui_dev.voice import voice_check
+
+        checks.append(_guard(_VOICE, lambda: voice_check(target, voice, context=context, forget=forget, stt=stt)))
+    return CallReport(checks, models, stt)
 
 
 def _guard(ids: tuple[str, str], run: Callable[[], Check]) -> Check:

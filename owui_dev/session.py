@@ -172,6 +172,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             if settings.open_browser:
                 _open_in_browser(announcement.qr_url, reporter)
             lock.publish(_record(announcement, settings, model_source))
+            if settings.check_voice:
+                _check_voice(engine, settings.name, target, call.stt, reporter)
             _watch(engine, settings, tunnel, reporter, announcement, lock, model_source)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
@@ -237,6 +239,24 @@ def _record(announcement: Announcement, settings: UpSettings, source: OllamaSour
         gated=settings.gated,
         model_source=source.as_dict(),
     )
+
+
+def _check_voice(
+    engine: DockerEngine, name: str, target: CallTarget, stt: dict[str, object], reporter: Reporter
+) -> None:
+    """--check-voice: the shipped clip through the tunnel to speech-to-text, once the URL is out."""
+    from owui_dev.manage import remove_transcription
+    from owui_dev.voice import Clip, voice_check
+
+    with reporter.activity("Sending a spoken clip through the tunnel to speech-to-text…"):
+        result = voice_check(
+            target,
+            Clip.shipped(),
+            context=ssl_context(),
+            forget=lambda filename: remove_transcription(engine, name, filename),
+            stt=stt,
+        )
+    reporter.checks([result])
 
 
 def _open_in_browser(url: str, reporter: Reporter) -> None:
