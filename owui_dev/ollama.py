@@ -103,9 +103,17 @@ def plan(environment: Mapping[str, str], *, detect: bool, url: str) -> tuple[Oll
     return OllamaSource(SourceKind.NONE), {}
 
 
-def no_model_hint(source: OllamaSource | None) -> str:
-    """What to do when Open WebUI offers no model, knowing where the models were meant to come from."""
+def no_model_hint(source: OllamaSource | None, stored_urls: list[str] | None = None) -> str:
+    """What to do when Open WebUI offers no model, knowing where the models were meant to come from.
+
+    `stored_urls`: the Ollama addresses Open WebUI really uses, when the admin's settings were readable."""
     if source is not None and source.kind is SourceKind.DETECTED and source.host_url:
+        if stored_urls is not None and source.container_url not in [url.rstrip("/") for url in stored_urls]:
+            return (
+                f"Open WebUI keeps the Ollama address from its first start ({', '.join(stored_urls) or 'none'}), so "
+                f"the one owui-dev handed it ({source.container_url}) only applies to a new data volume. Add it under "
+                "Admin Panel → Settings → Connections (Ollama), then `owui-dev check`."
+            )
         pulled = model_names(source.host_url)
         if pulled == []:
             return (

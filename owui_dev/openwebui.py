@@ -200,3 +200,12 @@ def transcription_files(filename: str) -> list[str] | None:
     if match is None:
         return None
     return [f"{TRANSCRIPTIONS_DIR}/{filename}", f"{TRANSCRIPTIONS_DIR}/{match.group(1)}.json"]
+
+
+def ollama_urls(base_url: str, token: str) -> list[str] | None:
+    """The Ollama addresses Open WebUI uses (admin only). Stored at first start: later env changes are ignored."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + "/ollama/config", timeout=10.0, token=token).json()
+    urls = body.get("OLLAMA_BASE_URLS") if isinstance(body, dict) else None
+    return [str(url) for url in urls] if isinstance(urls, list) else None

@@ -244,13 +244,15 @@ def model_check(target: CallTarget, token: str | None, offered: list[dict[str, o
         names = [str(model.get("id")) for model in offered]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         return _check(_MODEL, "ok", f"{len(names)} model(s) to talk to: {shown}")
-    from owui_dev.ollama import no_model_hint
+    from owui_dev.ollama import SourceKind, no_model_hint
 
+    detected = target.model_source is not None and target.model_source.kind is SourceKind.DETECTED
+    stored = openwebui.ollama_urls(target.local_url, token) if detected else None
     return _check(
         _MODEL,
         "warn",
         "no model: a call will hear you, but nothing will answer",
-        no_model_hint(target.model_source),
+        no_model_hint(target.model_source, stored),
     )
 
 
