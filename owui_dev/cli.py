@@ -6,9 +6,10 @@ qrcode nor rich.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -19,12 +20,13 @@ from owui_dev.config import (
     DEFAULT_NAME,
     DEFAULT_PORT,
     DEFAULT_VOLUME,
+    NGROK_REGIONS,
     OAuthProvider,
     PullPolicy,
     QrStyle,
     validate_name,
 )
-from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError
+from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
 
 if TYPE_CHECKING:
@@ -119,7 +121,63 @@ def _validated(check: Callable[[str], str], value: str) -> str:
         raise click.BadParameter(f"{err.message} {err.hint or ''}".strip()) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, epilog=EPILOG)
+_JSON_WANTED = "owui_dev.json"
+
+
+def _json_requested(args: Sequence[str]) -> bool:
+    """--json anywhere among the options, even after the one click refuses (it never gets to read it then)."""
+    args = list(args)
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+class _JsonUsageError(click.UsageError):
+    """Click's own usage error (a bad --port, an unknown option…), shown as the JSON line every other error is."""
+
+    def __init__(self, original: click.UsageError, command_path: str) -> None:
+        super().__init__(original.format_message(), original.ctx)
+        self.original = original
+        # Some parser errors come without a context: then the nearest command known is named.
+        self.command_path = original.ctx.command_path if original.ctx else command_path
+
+    def show(self, file: Any = None) -> None:
+        from owui_dev.console import JsonReporter
+
+        hint = f"Try '{self.command_path} --help' for help."
+        JsonReporter().error(UsageError(self.original.format_message(), hint=hint))
+
+
+@contextlib.contextmanager
+def _usage_errors_as_json(enabled: bool, command_path: str) -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as err:
+        if not enabled or isinstance(err, _JsonUsageError):
+            raise
+        raise _JsonUsageError(err, command_path) from err
+
+
+class _Group(click.Group):
+    """owui-dev's command group: with --json, click's usage errors are JSON too (parsing happens in these two)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        wanted = _json_requested(args)
+        with _usage_errors_as_json(wanted, info_name or "owui-dev"):
+            ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[_JSON_WANTED] = wanted
+        return ctx
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_as_json(bool(ctx.meta.get(_JSON_WANTED)), ctx.command_path):
+            return super().invoke(ctx)
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
 @click.version_option(__version__, prog_name="owui-dev")
 def cli() -> None:
     """Put a local Open WebUI on your phone over HTTPS, where voice calls work.
@@ -162,7 +220,12 @@ def cli() -> None:
 )
 @click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
 @click.option("--domain", default=None, help="Your ngrok static domain, e.g. my-name.ngrok-free.app.")
-@click.option("--region", default=None, help="ngrok region (us, eu, ap, au, sa, jp, in).")
+@click.option(
+    "--region",
+    type=click.Choice(NGROK_REGIONS),
+    default=None,
+    help="ngrok region [default: the agent picks the nearest].",
+)
 @click.option(
     "--qr",
     "qr_style",
@@ -256,6 +319,11 @@ def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, deb
     from owui_dev.console import make_reporter
     from owui_dev.manage import down as run_down
 
+    reporter = make_reporter(json_output=json_output)
+    if yes and not purge:
+        # A warning, not a refusal: --yes only answers --purge's question, so alone it changes nothing.
+        reporter.warn("--yes does nothing without --purge (it only skips the question --purge asks).")
+
     def confirm(volume: str) -> bool:
         if yes:
             return True
@@ -271,7 +339,7 @@ def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, deb
         for action in result.actions:
             out.print(f"[green]✓[/] {action[0].upper()}{action[1:]}")
 
-    make_reporter(json_output=json_output).result(result.as_dict(), human)
+    reporter.result(result.as_dict(), human)
 
 
 @cli.command()
@@ -377,9 +445,9 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
     from owui_dev.doctor import failed, report, run_checks
     from owui_dev.errors import ChecksFailedError
 
-    relevant = {"name", "image", "port", "ngrok_path", "ngrok_path_from_file"}
+    # Every setting of the file is checked as `up` would check it; doctor then uses those it checks.
     merged = merge_with_file(load_config_file(config), _given(options))
-    checks = run_checks(build_doctor_settings(**{k: v for k, v in merged.items() if k in relevant}))  # type: ignore[arg-type]
+    checks = run_checks(build_doctor_settings(**merged))  # type: ignore[arg-type]
 
     def human(out: Console) -> None:
         from owui_dev.console import checks_table

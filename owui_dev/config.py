@@ -6,12 +6,15 @@ settings explicitly. Validation happens here, before any side effect, so bad inp
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from owui_dev.errors import UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
@@ -56,6 +59,92 @@ class QrStyle(StrEnum):
     HALF = "half"
     FULL = "full"
     NONE = "none"
+
+
+# ngrok's regions (https://ngrok.com/docs/cloud-edge/pops/); without --region the agent picks the nearest.
+NGROK_REGIONS = ("us", "us-cal-1", "eu", "ap", "au", "sa", "jp", "in")
+
+# build_up_settings argument -> the flag that sets it, to name a value from the command line in an error.
+FLAGS = {
+    "name": "--name",
+    "image": "--image",
+    "pull": "--pull",
+    "port": "--port",
+    "volume": "--volume",
+    "env": "--env",
+    "timeout": "--timeout",
+    "ngrok_path": "--ngrok-path",
+    "domain": "--domain",
+    "region": "--region",
+    "qr_style": "--qr",
+    "no_qr": "--no-qr",
+    "qr_png": "--qr-png",
+    "keep": "--keep",
+    "restart": "--restart",
+    "admin_email": "--admin-email",
+    "admin_password": "--admin-password",
+    "oauth": "--oauth",
+    "oauth_allow": "--oauth-allow",
+    "allow_cidr": "--allow-cidr",
+    "call": "--call",
+    "model": "--model",
+    "open_browser": "--open",
+    "no_ollama_detect": "--no-ollama-detect",
+    "check_voice": "--check-voice",
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a setting came from, so that an error names it as the user wrote it: a flag, or a line of the file."""
+
+    flag: str
+    key: str | None = None
+    path: Path | None = None
+    line: int | None = None
+
+    @property
+    def in_file(self) -> bool:
+        return self.path is not None
+
+    @property
+    def label(self) -> str:
+        """`--port`, or `port (/home/me/.config/owui-dev/config.toml, line 3)`."""
+        if self.path is None:
+            return self.flag
+        return f"{self.key} ({self.where})"
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}{f', line {self.line}' if self.line else ''}"
+
+    def show(self, value: object) -> str:
+        """The setting with its value: `--port 0`, or `/home/me/.config/owui-dev/config.toml, line 3: port = 0`."""
+        if self.path is None:
+            return f"{self.flag} {_flag_text(value)}"
+        return f"{self.where}: {self.key} = {_toml_text(value)}"
+
+
+def _flag_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _toml_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_text(item) for item in value) + "]"
+    return str(value)
+
+
+def _flag(argument: str) -> Origin:
+    return Origin(FLAGS[argument])
 
 
 @dataclass(frozen=True)
@@ -117,79 +206,166 @@ BASIC_AUTH_REFUSAL = UsageError(
 )
 
 
-def validate_name(name: str, what: str = "container name") -> str:
+def validate_name(name: str, what: str = "container name", origin: Origin | None = None) -> str:
     if not _DOCKER_NAME.match(name):
         raise UsageError(
-            f"{name!r} is not a valid {what}.",
+            f"{origin.show(name) if origin else repr(name)} is not a valid {what}.",
             hint="Use letters, digits, '_', '.' and '-', starting with a letter or digit.",
         )
     return name
 
 
-def validate_image(image: str) -> str:
+def validate_image(image: str, origin: Origin | None = None) -> str:
     if not _IMAGE_REF.match(image):
         raise UsageError(
-            f"{image!r} is not an image reference Docker accepts.",
+            f"{origin.show(image) if origin else repr(image)} is not an image reference Docker accepts.",
             hint="Use [registry/]name[:tag], for example ghcr.io/open-webui/open-webui:main.",
         )
     return image
 
 
-def parse_environment(pairs: Iterable[str]) -> tuple[tuple[str, str], ...]:
+def parse_environment(pairs: Iterable[str], origin: Origin | None = None) -> tuple[tuple[str, str], ...]:
+    origin = origin or _flag("env")
     parsed: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not _ENV_KEY.match(key):
             raise UsageError(
-                f"--env {pair!r} is not KEY=VALUE.",
-                hint="Write it as --env NAME=value, for example --env OLLAMA_BASE_URL=http://host.docker.internal:11434.",
+                f"{origin.show(pair)} is not KEY=VALUE with a valid variable name.",
+                hint='In the config file: env = { NAME = "value" } or env = ["NAME=value"].'
+                if origin.in_file
+                else "Write it as --env NAME=value, for example --env OLLAMA_BASE_URL=http://host.docker.internal:11434.",
             )
         parsed[key] = value
     return tuple(parsed.items())
 
 
-def validate_email(email: str) -> str:
+def validate_email(email: str, origin: Origin | None = None) -> str:
     # Open WebUI's own rule: x@localhost, or something@domain.tld.
     if not (email.endswith("@localhost") or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
-        raise UsageError(f"--admin-email {email!r} is not an e-mail address Open WebUI accepts.")
+        origin = origin or _flag("admin_email")
+        raise UsageError(f"{origin.show(email)} is not an e-mail address Open WebUI accepts.")
     return email.lower()
 
 
-def validate_oauth_allow(entries: Iterable[str]) -> tuple[str, ...]:
+def validate_oauth_allow(entries: Iterable[str], origin: Origin | None = None) -> tuple[str, ...]:
     """Each entry is an e-mail address or a bare domain (example.com or @example.com)."""
+    origin = origin or _flag("oauth_allow")
     cleaned = []
     for entry in entries:
         value = entry.strip().lower()
         if not re.fullmatch(r"(?:[^@\s']+@)?@?[a-z0-9.-]+\.[a-z]{2,63}", value):
             raise UsageError(
-                f"--oauth-allow {entry!r} is neither an e-mail address nor a domain.",
-                hint="Use --oauth-allow you@example.com or --oauth-allow example.com (repeatable).",
+                f"{origin.show(entry)} is neither an e-mail address nor a domain.",
+                hint="Use you@example.com or example.com, e.g. --oauth-allow you@example.com (repeatable), or "
+                'oauth_allow = ["you@example.com"] in the config file.',
             )
         cleaned.append(value)
     return tuple(cleaned)
 
 
-def validate_cidrs(entries: Iterable[str]) -> tuple[str, ...]:
+def validate_cidrs(entries: Iterable[str], origin: Origin | None = None) -> tuple[str, ...]:
     import ipaddress
 
+    origin = origin or _flag("allow_cidr")
     cleaned = []
     for entry in entries:
         try:
             cleaned.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
         except ValueError:
             raise UsageError(
-                f"--allow-cidr {entry!r} is not an IP network.",
-                hint="Use CIDR notation such as 203.0.113.7/32 or 192.168.1.0/24 (repeatable).",
+                f"{origin.show(entry)} is not an IP network.",
+                hint="Use CIDR notation such as 203.0.113.7/32 or 192.168.1.0/24.",
             ) from None
     return tuple(cleaned)
 
 
-def _port(value: int | None) -> tuple[int, bool]:
+def _port(value: int | None, origin: Origin | None = None) -> tuple[int, bool]:
     if value is None:
         return DEFAULT_PORT, False
     if not 1 <= value <= 65535:
-        raise UsageError(f"--port {value} is out of range.", hint="Use a port between 1 and 65535.")
+        origin = origin or _flag("port")
+        raise UsageError(f"{origin.show(value)} is out of range.", hint="Use a port between 1 and 65535.")
     return value, True
+
+
+def _timeout(value: float, origin: Origin) -> float:
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        raise UsageError(f"{origin.show(value)} is not a number of seconds.", hint="Use a finite number, e.g. 600.")
+    if value <= 0:
+        raise UsageError(f"{origin.show(value)} must be more than 0 seconds.")
+    return value
+
+
+def _choice(value: str, allowed: Iterable[str], origin: Origin) -> str:
+    """The same check as the flag's click.Choice, for values that did not come through click."""
+    choices = list(allowed)
+    if value not in choices:
+        raise UsageError(f"{origin.show(value)} is not one of {', '.join(choices)}.")
+    return value
+
+
+def validate_region(region: str | None, origin: Origin | None = None) -> str | None:
+    if region is None:
+        return None
+    if region not in NGROK_REGIONS:
+        origin = origin or _flag("region")
+        raise UsageError(
+            f"{origin.show(region)} is not an ngrok region.",
+            hint=f"Use one of {', '.join(NGROK_REGIONS)}, or leave it out: the agent picks the nearest.",
+        )
+    return region
+
+
+def validate_domain(domain: str | None, origin: Origin | None = None) -> str | None:
+    if domain is None:
+        return None
+    bare = domain.removeprefix("https://").removeprefix("http://").rstrip("/")
+    if not _DOMAIN.match(bare):
+        origin = origin or _flag("domain")
+        raise UsageError(
+            f"{origin.show(bare)} is not a host name.",
+            hint="Pass the bare domain from your ngrok dashboard, e.g. my-name.ngrok-free.app.",
+        )
+    return bare
+
+
+def validate_output_file(path: Path | None, origin: Origin | None = None) -> Path | None:
+    """A file owui-dev will write later (the QR PNG): refused now, before anything starts, if it cannot be.
+
+    Its folder must exist or be creatable (the nearest existing one is a writable folder); the path itself
+    must not be a folder. Nothing is created here.
+    """
+    if path is None:
+        return None
+    origin = origin or _flag("qr_png")
+    full = path.absolute()
+    if full.is_dir():
+        raise UsageError(f"{origin.show(str(path))} is a folder.", hint="Give a file name, e.g. qr.png.")
+    if _exists(full):
+        if not os.access(full, os.W_OK):
+            raise UsageError(f"{origin.show(str(path))} cannot be written: permission denied.")
+        return path
+    folder = next(step for step in full.parents if _exists(step))
+    if not folder.is_dir():
+        raise UsageError(
+            f"{origin.show(str(path))} cannot be written: {folder} is a file, not a folder.",
+            hint="Save the PNG somewhere else.",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"{origin.show(str(path))} cannot be written: the folder {folder} is not writable for you.",
+            hint="Save the PNG somewhere else.",
+        )
+    return path
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a parent folder that may not be searched
+        return False
 
 
 def build_up_settings(
@@ -205,7 +381,7 @@ def build_up_settings(
     authtoken: str | None = None,
     domain: str | None = None,
     region: str | None = None,
-    qr_style: str = QrStyle.HALF.value,
+    qr_style: str | None = None,
     no_qr: bool = False,
     qr_png: Path | None = None,
     keep: bool = False,
@@ -224,30 +400,46 @@ def build_up_settings(
     no_ollama_detect: bool = False,
     check_voice: bool = False,
     ngrok_path_from_file: str | None = None,
+    origins: Mapping[str, Origin] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> UpSettings:
+    """Every value is checked here, whether it came from a flag or from the config file (`origins` says
+    which values came from the file, and where: its errors name the file and the line)."""
     environ = os.environ if environ is None else environ
+    origins = origins or {}
+
+    def at(argument: str) -> Origin:
+        return origins.get(argument) or Origin(FLAGS.get(argument, argument))
+
     if basic_auth is not None:
         raise BASIC_AUTH_REFUSAL
-    oauth_allow = validate_oauth_allow(oauth_allow)
+    oauth_allow = validate_oauth_allow(oauth_allow, at("oauth_allow"))
+    if oauth is not None:
+        _choice(oauth, [p.value for p in OAuthProvider], at("oauth"))
     if oauth_allow and oauth is None:
         raise UsageError(
-            "--oauth-allow needs --oauth PROVIDER.", hint="For example: --oauth google --oauth-allow you@gmail.com"
+            f"{at('oauth_allow').label} needs an OAuth provider ({at('oauth').label}).",
+            hint='For example: --oauth google --oauth-allow you@gmail.com (in the config file: oauth = "google").',
         )
     if admin_password is not None and len(admin_password) < 8:
         raise UsageError(
             "--admin-password is too short.", hint="Use at least 8 characters, or leave it out for a generated one."
         )
-    host_port, explicit = _port(port)
-    if timeout <= 0:
-        raise UsageError(f"--timeout {timeout:g} must be more than 0 seconds.")
-    if domain is not None:
-        domain = domain.removeprefix("https://").removeprefix("http://").rstrip("/")
-        if not _DOMAIN.match(domain):
+    host_port, explicit = _port(port, at("port"))
+    timeout = _timeout(timeout, at("timeout"))
+    _choice(pull, [p.value for p in PullPolicy], at("pull"))
+    if qr_style is not None:
+        _choice(qr_style, [QrStyle.HALF.value, QrStyle.FULL.value], at("qr_style"))
+        if no_qr:
+            # Both from the same layer (merge_with_file lets a flag override the file's choice of either).
             raise UsageError(
-                f"--domain {domain!r} is not a host name.",
-                hint="Pass the bare domain from your ngrok dashboard, e.g. --domain my-name.ngrok-free.app.",
+                f"{at('no_qr').label} and {at('qr_style').label} contradict each other.",
+                hint="Keep one: no QR code at all, or a QR code in the style given.",
             )
+    region = validate_region(region, at("region"))
+    qr_png = validate_output_file(qr_png, at("qr_png"))
+    _refuse_folder_as_binary(ngrok_path, environ, ngrok_path_from_file, at)
+    domain = validate_domain(domain, at("domain"))
     path_source = "--ngrok-path" if ngrok_path else None
     if not ngrok_path and environ.get(ENV_NGROK_PATH):
         ngrok_path, path_source = environ[ENV_NGROK_PATH], ENV_NGROK_PATH
@@ -259,32 +451,32 @@ def build_up_settings(
     elif environ.get(ENV_NGROK_AUTHTOKEN, "").strip():
         token = Secret(environ[ENV_NGROK_AUTHTOKEN].strip(), ENV_NGROK_AUTHTOKEN)
     return UpSettings(
-        name=validate_name(name),
-        image=validate_image(image),
+        name=validate_name(name, origin=origins.get("name")),
+        image=validate_image(image, origins.get("image")),
         pull=PullPolicy(pull),
         port=host_port,
         port_explicit=explicit,
-        volume=validate_name(volume, "volume name"),
-        environment=parse_environment(env),
-        timeout=float(timeout),
+        volume=validate_name(volume, "volume name", origins.get("volume")),
+        environment=parse_environment(env, at("env")),
+        timeout=timeout,
         ngrok_path=ngrok_path or None,
         ngrok_path_source=path_source,
         authtoken=token,
         domain=domain,
         region=region,
-        qr_style=QrStyle.NONE if no_qr else QrStyle(qr_style),
+        qr_style=QrStyle.NONE if no_qr else QrStyle(qr_style or QrStyle.HALF.value),
         qr_png=qr_png,
         keep=keep,
         restart=restart,
         json=json,
-        admin_email=validate_email(admin_email) if admin_email else None,
+        admin_email=validate_email(admin_email, at("admin_email")) if admin_email else None,
         admin_password=Secret(admin_password, "--admin-password") if admin_password else None,
         allow_no_auth=allow_no_auth,
         oauth=OAuthProvider(oauth) if oauth else None,
         oauth_allow=oauth_allow,
-        allow_cidr=validate_cidrs(allow_cidr),
+        allow_cidr=validate_cidrs(allow_cidr, at("allow_cidr")),
         call=call,
-        model=validate_model(model) if model is not None else None,
+        model=validate_model(model, at("model")) if model is not None else None,
         open_browser=open_browser,
         ollama_detect=not no_ollama_detect,
         ollama_url=ollama_url(environ),
@@ -292,10 +484,11 @@ def build_up_settings(
     )
 
 
-def validate_model(model: str) -> str:
+def validate_model(model: str, origin: Origin | None = None) -> str:
     if not model.strip() or any(ch.isspace() for ch in model.strip()):
+        origin = origin or _flag("model")
         raise UsageError(
-            f"--model {model!r} is not a model id.",
+            f"{origin.show(model)} is not a model id.",
             hint="Use the id Open WebUI shows for it, e.g. --model llama3.2:latest (no spaces).",
         )
     return model.strip()
@@ -316,6 +509,27 @@ def ollama_url(environ: Mapping[str, str]) -> str:
             hint=f"Set it like {DEFAULT_OLLAMA_URL}, or unset it.",
         )
     return value.rstrip("/")
+
+
+def _refuse_folder_as_binary(
+    flag_path: str | None,
+    environ: Mapping[str, str],
+    file_path: str | None,
+    at: Callable[[str], Origin],
+) -> None:
+    """A folder is never the agent (the flag's click.Path(dir_okay=False) says so; the same for the file)."""
+    for value, origin in (
+        (flag_path, at("ngrok_path")),
+        (environ.get(ENV_NGROK_PATH), Origin(ENV_NGROK_PATH)),
+        (file_path, at("ngrok_path_from_file")),
+    ):
+        if value:
+            if os.path.isdir(value):
+                raise UsageError(
+                    f"{origin.show(value)} is a folder, not the ngrok binary.",
+                    hint="Give the path of the ngrok executable itself, e.g. /usr/local/bin/ngrok.",
+                )
+            return
 
 
 # -- owui-dev doctor -------------------------------------------------------------------------------
@@ -364,7 +578,10 @@ def build_doctor_settings(
     authtoken: str | None = None,
     ngrok_path_from_file: str | None = None,
     environ: Mapping[str, str] | None = None,
+    **up_options: Any,
 ) -> DoctorSettings:
+    """`up_options`: the rest of what `up` would be given (the config file's other settings, their `origins`):
+    checked the same way, so a mistake `up` would refuse is refused by doctor too."""
     environ = os.environ if environ is None else environ
     # The same validation and precedence as `up`, so doctor checks what `up` would use.
     up = build_up_settings(
@@ -375,6 +592,7 @@ def build_doctor_settings(
         authtoken=authtoken,
         ngrok_path_from_file=ngrok_path_from_file,
         environ=environ,
+        **up_options,
     )
     return DoctorSettings(
         name=up.name,
@@ -426,15 +644,46 @@ def default_config_path() -> Path:
     return Path(user_config_dir("owui-dev", appauthor=False)) / "config.toml"
 
 
-def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    return next((number for number, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]")
 
 
-def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, object]:
-    """The [up] table of the config file as build_up_settings arguments; {} when there is no file.
+def _line_of(text: str, key: str, section: str = "up") -> int | None:
+    """The line that sets `key` in [section]: `key = …`, a dotted `key.x = …`, or a [section.key] header.
 
-    Every problem is a usage error that names the file and the line, before anything is started.
+    Only where TOML can put it: an `env = …` line under another section is not the one meant.
+    """
+    current = ""
+    assignment = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _TABLE_HEADER.match(line)
+        if header:
+            current = re.sub(r"""["'\s]""", "", header.group(1))
+            if current == (f"{section}.{key}" if section else key) or (not section and current.startswith(f"{key}.")):
+                return number
+            continue
+        if current == section and assignment.match(line):
+            return number
+    return None
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """The [up] table of the config file as build_up_settings arguments, and where in the file each was set."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+
+_TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false", list: "a list",
+               dict: "a table"}  # fmt: skip
+
+
+def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None = None) -> ConfigFile:
+    """The config file's settings for `up`; none when there is no file.
+
+    Every problem is a usage error that names the file and the line, before anything is started: here the
+    file's shape and types; the values themselves are checked by build_up_settings exactly as the same flags
+    are, with the file's `origins` so that their errors name the line too.
     """
     import tomllib
 
@@ -442,34 +691,54 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
     explicit = path or (Path(environ[ENV_CONFIG]) if environ.get(ENV_CONFIG) else None)
     target = explicit or default_config_path()
     try:
-        text = target.read_text(encoding="utf-8")
+        raw = target.read_bytes()
     except FileNotFoundError:
         if explicit is None:
-            return {}
+            return ConfigFile()
         raise UsageError(f"The config file {target} does not exist.") from None
+    except NotADirectoryError:
+        if explicit is None:  # a file where a folder of the default path should be: then there is no config file
+            return ConfigFile()
+        raise UsageError(f"The config file {target} does not exist: a part of that path is a file.") from None
     except OSError as err:
         raise UsageError(
             f"The config file {target} cannot be read: {err.strerror}.",
-            hint="Fix its permissions, or point --config / OWUI_DEV_CONFIG elsewhere.",
+            hint="Fix its permissions, or point --config / OWUI_DEV_CONFIG elsewhere"
+            + ("" if explicit else " (its folder follows XDG_CONFIG_HOME)")
+            + ".",
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad_line = raw[: err.start].count(b"\n") + 1
+        raise UsageError(
+            f"{target}, line {bad_line}: the config file is not UTF-8 text (byte {raw[err.start]:#04x}).",
+            hint="TOML files are UTF-8: save it as UTF-8 in your editor.",
         ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
+        at_line = re.search(r"\(at line (\d+), column \d+\)", str(err))  # tomllib's own words (3.11 has no .lineno)
         raise UsageError(
-            f"The config file {target} is not valid TOML: {err}.",
+            f"{target}{f', line {at_line.group(1)}' if at_line else ''}: the config file is not valid TOML: {err}.",
             hint="Fix that line; the format is TOML, e.g. `[up]` then `port = 3001`.",
         ) from None
     unknown_tables = [key for key in data if key != "up"]
     if unknown_tables:
-        line = _line_of(text, unknown_tables[0]) or next(
-            (n for n, row in enumerate(text.splitlines(), 1) if row.strip() == f"[{unknown_tables[0]}]"), None
-        )
+        line = _line_of(text, unknown_tables[0], section="")
         raise UsageError(
             f"{target}{f', line {line}' if line else ''}: unknown section or setting {unknown_tables[0]!r}.",
             hint="Settings for `up` go under an [up] section.",
         )
     table = data.get("up", {})
+    if not isinstance(table, dict):
+        line = _line_of(text, "up", section="")
+        raise UsageError(
+            f"{target}{f', line {line}' if line else ''}: `up` must be a section ([up]), not a value.",
+            hint="Write `[up]` on a line of its own, then one setting per line, e.g. `port = 3001`.",
+        )
     values: dict[str, object] = {}
+    origins: dict[str, Origin] = {}
     for key, value in table.items():
         line = _line_of(text, key)
         where = f"{target}{f', line {line}' if line else ''}"
@@ -480,25 +749,56 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
                 "ngrok's own config or NGROK_AUTHTOKEN, not here.)",
             )
         argument, types = FILE_KEYS[key]
+        origin = Origin(FLAGS[argument], key=key, path=target, line=line)
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-            names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
-                     list: "a list", dict: "a table"}  # fmt: skip
-            expected = " or ".join(names[t] for t in types)
-            raise UsageError(f"{where}: {key} must be {expected}, not {value!r}.")
+            expected = " or ".join(_TYPE_NAMES[t] for t in types)
+            raise UsageError(f"{where}: {key} must be {expected}, not {_toml_text(value)}.")
         if isinstance(value, dict):  # env = { KEY = "value" }
+            bad = next(((k, v) for k, v in value.items() if not isinstance(v, str)), None)
+            if bad is not None:
+                raise UsageError(
+                    f"{where}: env.{bad[0]} must be a string, not {_toml_text(bad[1])}.",
+                    hint=f'Quote it: {bad[0]} = "{_toml_text(bad[1]).strip(chr(34))}" (Open WebUI reads every '
+                    "setting as text).",
+                )
             value = [f"{k}={v}" for k, v in value.items()]
-        elif isinstance(value, list):  # env = ["KEY=value"], oauth_allow, allow_cidr
-            value = [str(item) for item in value]
+        if isinstance(value, list):  # env = ["KEY=value"], oauth_allow, allow_cidr
+            bad_item = next((item for item in value if not isinstance(item, str)), None)
+            if bad_item is not None:
+                raise UsageError(f"{where}: {key} must be a list of strings; {_toml_text(bad_item)} is not one.")
+        if argument == "env":
+            # Checked here, entry by entry, because flags add their own --env entries to the file's later.
+            parse_environment(value, origin)
         values[argument] = value
-    return values
+        origins[argument] = origin
+    return ConfigFile(values, origins)
 
 
-def merge_with_file(file_values: Mapping[str, object], given: Mapping[str, object]) -> dict[str, object]:
-    """Flags (`given`, only those set on the command line) over the file; --env merges per key."""
+# Settings that are one choice made two ways: a layer that sets either replaces the file's choice of both.
+_ONE_CHOICE = ({"qr_style", "no_qr"},)
+
+
+def merge_with_file(file: ConfigFile, given: Mapping[str, object]) -> dict[str, object]:
+    """Flags (`given`, only those set on the command line) over the file; --env merges per key.
+
+    The result (build_up_settings arguments) carries `origins`: where in the file each value that came from
+    it was set, so that build_up_settings names the file and the line when it refuses one.
+    """
+    file_values = dict(file.values)
+    for group in _ONE_CHOICE:
+        if group & given.keys():
+            for argument in group:
+                file_values.pop(argument, None)
     merged = {**file_values, **given}
+    origins = {argument: origin for argument, origin in file.origins.items() if argument in file_values}
     if "env" in file_values and "env" in given:
         merged["env"] = [*file_values["env"], *given["env"]]  # type: ignore[misc]
+    for argument in given:
+        origins.pop(argument, None)  # (the file's --env entries were checked when it was read)
     if "ngrok_path" in file_values and "ngrok_path" not in given:
         # NGROK_PATH in the environment outranks the file: hand it down as the file's.
         merged["ngrok_path_from_file"] = merged.pop("ngrok_path")
+        origins["ngrok_path_from_file"] = origins.pop("ngrok_path")
+    if origins:
+        merged["origins"] = origins
     return merged

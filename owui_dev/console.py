@@ -235,8 +235,15 @@ class HumanReporter:
             self.out.print("  [dim](terminal too narrow for the QR code: widen it, or use --qr-png FILE)[/]")
             return
         lines = qr.render_full_blocks(matrix) if full else qr.render_half_blocks(matrix)
-        for line in lines:
-            self.out.print(Text("  ") + Text(line, style=QR_STYLE), no_wrap=True, crop=False)
+        # NO_COLOR keeps decoration away, but the QR code's colours are its content: without them the
+        # glyphs take the theme's foreground, and on a dark theme the code comes out inverted, which many
+        # phone cameras cannot read. So the code alone stays black on white.
+        no_color, self.out.no_color = self.out.no_color, False
+        try:
+            for line in lines:
+                self.out.print(Text("  ") + Text(line, style=QR_STYLE), no_wrap=True, crop=False)
+        finally:
+            self.out.no_color = no_color
 
     def checks(self, checks: Sequence[Check]) -> None:
         """Checks that come after the announcement (`up --check-voice`), in the same table."""

@@ -117,6 +117,13 @@ class UnsafeExposureError(OwuiDevError):
     kind = "unsafe-exposure"
 
 
+class StorageError(OwuiDevError):
+    """A folder owui-dev keeps its files in (its state, ngrok's config) is missing, a file, or not writable."""
+
+    exit_code = 12
+    kind = "storage"
+
+
 class NotRunningError(OwuiDevError):
     """`qr` and `check` read what a running `up` published; there is none for that name."""
 
@@ -157,6 +164,7 @@ EXIT_CODES: dict[int, str] = {
     ChecksFailedError.exit_code: "owui-dev doctor found a failing check",
     UnsafeExposureError.exit_code: "refused to open a public tunnel: anyone with the URL could use or claim "
     "the instance (authentication off, trusted headers, or no admin could be secured)",
+    StorageError.exit_code: "a folder owui-dev keeps its files in (its state, ngrok's config) is not a writable folder",
     NotRunningError.exit_code: "no `owui-dev up` runs for that name (`qr`, `check`)",
     CallCheckFailedError.exit_code: "owui-dev check found a call-path check that fails",
     EXIT_INTERRUPTED: "interrupted (Ctrl+C / SIGTERM) before the URL was announced; "

@@ -7,13 +7,12 @@ in. They never go to logs; the tunnel's public side never sees them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from owui_dev.state import state_dir, write_private
+from owui_dev.state import remove_private, state_dir, write_private
 
 DEFAULT_ADMIN_EMAIL = "admin@localhost"  # Open WebUI accepts @localhost addresses explicitly
 DEFAULT_ADMIN_NAME = "Admin"
@@ -77,7 +76,4 @@ def save(instance: InstanceSecrets) -> Path:
 
 
 def forget(volume: str) -> bool:
-    with contextlib.suppress(FileNotFoundError):
-        secrets_path(volume).unlink()
-        return True
-    return False
+    return remove_private(secrets_path(volume))

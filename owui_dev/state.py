@@ -8,6 +8,7 @@ racing for the container, and `status` can show the public URL.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from owui_dev import problems
+from owui_dev.errors import OwuiDevError
 
 
 def state_dir() -> Path:
@@ -25,19 +27,74 @@ def state_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    path = state_dir() / "runs"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Where the run records live. Only what writes there creates it: reading commands write nothing."""
+    return state_dir() / "runs"
+
+
+def ensure_folder(path: Path, *, for_file: Path | None = None) -> Path:
+    """Create `path` (0700) if needed; a folder that cannot be made or used is a StorageError naming why
+    (and the file it was meant for, if any)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise unusable(for_file or path, err) from err
     return path
 
 
 def write_private(path: Path, text: str) -> None:
     """Write a file only the user can read (0600), never briefly world-readable."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        if hasattr(os, "fchmod"):  # POSIX: also tighten a file that existed with wider permissions
-            os.fchmod(handle.fileno(), 0o600)
-        handle.write(text)
+    ensure_folder(path.parent, for_file=path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            if hasattr(os, "fchmod"):  # POSIX: also tighten a file that existed with wider permissions
+                os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+    except OSError as err:
+        raise unusable(path, err) from err
+
+
+def remove_private(path: Path) -> bool:
+    """Remove one of owui-dev's files; False when there was none (also when its folder cannot exist)."""
+    try:
+        path.unlink()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as err:
+        raise unusable(path, err) from err
+    return True
+
+
+def unusable(path: Path, err: OSError) -> OwuiDevError:
+    """The problem to report when `path` cannot be written: under the state folder, or (the only other files
+    owui-dev writes) in ngrok's config folder."""
+    why = _why(path, err)
+    state = state_dir()
+    if path == state or state in path.parents:
+        return problems.STATE_DIR_UNUSABLE(path=path, why=why, folder=state)
+    return problems.CONFIG_DIR_UNUSABLE(path=path, why=why, folder=path.parent)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _why(path: Path, err: OSError) -> str:
+    if err.errno in {errno.ENOTDIR, errno.EEXIST}:
+        for step in [*reversed(path.parents), path]:  # from the root down: the first file in the way
+            if _exists(step) and not step.is_dir():
+                return f"{step} is a file, not a folder"
+    if err.errno == errno.EISDIR:
+        return f"{path} is a folder, not a file"
+    if err.errno in {errno.EACCES, errno.EPERM}:
+        folder = next((step for step in [path, *path.parents] if _exists(step)), path)
+        return f"permission denied: {folder} is not writable for you"
+    if err.errno == errno.EROFS:
+        return "the file system is read-only"
+    return err.strerror or str(err)
 
 
 @dataclass(frozen=True)
@@ -76,8 +133,11 @@ class RunLock:
     @classmethod
     @contextlib.contextmanager
     def acquire(cls, name: str) -> Iterator[RunLock]:
-        path = runs_dir() / f"{name}.lock"
-        handle = path.open("a+", encoding="utf-8")
+        path = ensure_folder(runs_dir()) / f"{name}.lock"
+        try:
+            handle = path.open("a+", encoding="utf-8")
+        except OSError as err:
+            raise unusable(path, err) from err
         try:
             if not _lock(handle):
                 record = read_run_record(name)
@@ -106,10 +166,10 @@ def read_run_record(name: str) -> RunRecord | None:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if lock_path.exists():
-        with lock_path.open("a+", encoding="utf-8") as probe:
-            if _lock(probe):  # nobody holds it: the record is stale
-                return None
+    # No lock file, or one that cannot be probed: trust the record rather than take a live run for a dead one.
+    with contextlib.suppress(OSError), lock_path.open("r", encoding="utf-8") as probe:
+        if _lock(probe):  # nobody holds it: the record is stale
+            return None
     source = data.get("model_source")
     return RunRecord(
         pid=int(data.get("pid", 0)),

@@ -1,6 +1,7 @@
 """Shared fixtures: an isolated home for every test, the real Docker engine, the test images and agent.
 
-Locally a missing Docker engine skips the Docker tests; in CI (CI=true) it fails them.
+Locally a missing Docker engine skips the Docker tests; in CI (CI=true) it fails them, as it fails any
+skip that is not on the reviewed list tests/allowed_skips.txt.
 """
 
 from __future__ import annotations
@@ -26,6 +27,79 @@ import pytest
 TESTS = Path(__file__).parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_LABEL = "owui-dev-test"
+
+
+# -- the `docker` marker follows from the fixtures a test uses ----------------------------------------
+
+# Fixtures that need a Docker engine (the conftest ones and the engine fixtures of the fake-image and
+# fake-registry modules). A test using any of them is marked `docker`; no other test is, so `-m "not docker"`
+# runs exactly the tests that need no engine, and a "no engine" test can never quietly need one.
+DOCKER_FIXTURES = frozenset({"docker_client", "engine", "fake_image", "names", "base_args", "args", "registry_image"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wrongly_marked = []
+    for item in items:
+        params = set(getattr(getattr(item, "callspec", None), "params", {}))
+        if DOCKER_FIXTURES & (set(getattr(item, "fixturenames", ())) - params):
+            item.add_marker(pytest.mark.docker)
+        elif item.get_closest_marker("docker") is not None:
+            wrongly_marked.append(item.nodeid)
+    if wrongly_marked:
+        raise pytest.UsageError(
+            "marked `docker` but using no Docker fixture (the marker is set from the fixtures; drop it): "
+            + ", ".join(wrongly_marked)
+        )
+
+
+# -- skips: reviewed, or failures in CI -------------------------------------------------------------
+
+ALLOWED_SKIPS = TESTS / "allowed_skips.txt"
+
+
+def allowed_skips() -> dict[str, str]:
+    """Test id (fnmatch pattern) -> why skipping it is acceptable, from tests/allowed_skips.txt."""
+    allowed: dict[str, str] = {}
+    for line in ALLOWED_SKIPS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            test_id, sep, reason = line.partition(" | ")
+            if not sep or not reason.strip():
+                raise pytest.UsageError(f"{ALLOWED_SKIPS}: every entry is `test id | reason`: {line!r}")
+            allowed[test_id.strip()] = reason.strip()
+    return allowed
+
+
+def _reviewed(nodeid: str) -> bool:
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(nodeid, pattern) for pattern in allowed_skips())
+
+
+_unreviewed_skips: list[tuple[str, str]] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """A skip that is not on tests/allowed_skips.txt is a failure in CI (CI=true), and listed locally."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail") or _reviewed(item.nodeid):
+        return
+    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    _unreviewed_skips.append((item.nodeid, reason))
+    if IN_CI:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"skipped in CI, and not on the reviewed list tests/allowed_skips.txt: {reason}\n"
+            "Make the precondition real (scripts/provision), or add `test id | reason` to that list."
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _unreviewed_skips and not IN_CI:
+        terminalreporter.write_sep("-", f"{len(_unreviewed_skips)} skipped test(s) not on tests/allowed_skips.txt")
+        for nodeid, reason in _unreviewed_skips:
+            terminalreporter.write_line(f"{nodeid}: {reason} (a failure in CI)")
 
 
 @pytest.fixture(autouse=True)
@@ -193,7 +267,9 @@ class UpProcess:
 class PtyProcess:
     """A command on a real pseudo-terminal, as a person runs it: colours, the QR, hidden prompts."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], columns: int = 120, rows: int = 60) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], columns: int = 120, rows: int = 60, term: str = "xterm-256color"
+    ) -> None:
         import fcntl
         import pty
         import struct
@@ -201,7 +277,7 @@ class PtyProcess:
 
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        env = {**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+        env = {**env, "TERM": term, "COLUMNS": str(columns), "LINES": str(rows)}
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
         os.close(slave)
         self._master = master
@@ -287,10 +363,50 @@ from fake_ngrok.support import AGENT_PATH  # noqa: E402 - tests/ is on sys.path 
 TOKEN = "2abcTESTtokenNOTreal_4567890abcdefghij"
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_PORT_LOCKS = Path(os.environ.get("TMPDIR", "/tmp")) / "owui-dev-test-ports"
+_held_port_locks: list[object] = []
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A local port for something a test starts later (a container's published port, an agent's API).
+
+    The port has to be released before the program under test can bind it, and in that gap another process
+    could take it. So it is picked where nobody else picks: below the kernel's ephemeral range (which
+    bind(0) and outgoing connections draw from), never twice in this process, and claimed across test
+    processes (other checkouts running the suite at the same time) by a lock file held until this one exits.
+    """
+    import fcntl
+    import random
+
+    low, _ = _ephemeral_range()
+    lower = 20000 if low > 21000 else 1025
+    upper = max(lower + 1000, min(low, 32768))
+    _PORT_LOCKS.mkdir(parents=True, exist_ok=True)
+    for _ in range(500):
+        port = random.randrange(lower, upper)
+        handle = open(_PORT_LOCKS / f"{port}.lock", "a")  # noqa: SIM115 - held open for the whole session
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                handle.close()
+                continue
+        _held_port_locks.append(handle)
+        return port
+    raise RuntimeError(f"no free port found in {lower}-{upper}")
 
 
 @pytest.fixture
@@ -310,9 +426,10 @@ def base_args(names, fake_image: str) -> list[str]:  # type: ignore[no-untyped-d
     ]  # fmt: skip
 
 
-def https_get(url: str, cafile: str) -> tuple[int, str]:
+def https_get(url: str, cafile: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     context = ssl.create_default_context(cafile=cafile)
-    with urllib.request.urlopen(url, context=context, timeout=10) as response:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, context=context, timeout=10) as response:
         return response.status, response.read().decode()
 
 
@@ -333,6 +450,22 @@ def pid_gone(pid: int, timeout: float = 10) -> bool:
 def agent_records(env: dict[str, str]) -> list[dict[str, object]]:
     path = Path(env["FAKE_NGROK_RECORD"])
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def offline_args() -> list[str]:
+    """`up` arguments for tests that never get as far as an engine (DOCKER_HOST points nowhere, or the input
+    is refused first): no Docker fixture, so they run, and must pass, on a machine without Docker."""
+    suffix = secrets.token_hex(4)
+    return [
+        "--name", f"owui-dev-test-{suffix}",
+        "--volume", f"owui-dev-test-{suffix}-data",
+        "--image", "owui-dev-test/never-pulled:none",
+        "--pull", "never",
+        "--ngrok-path", AGENT_PATH,
+        "--timeout", "60",
+        "--port", str(free_port()),
+    ]  # fmt: skip
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -146,3 +147,101 @@ def test_readme_troubleshooting_is_generated_from_the_messages_the_code_raises()
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert troubleshooting_markdown() in readme, "run scripts/update-readme"
+
+
+# -- with --json, click's own usage errors are JSON too ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["up", "--port", "abc", "--json"], "'abc' is not a valid integer"),  # --json after the bad option
+        (["up", "--json", "--name", "bad name!"], "is not a valid container name"),
+        (["up", "--json", "--no-such-option"], "No such option"),
+        (["up", "--pull", "sometimes", "--json"], "Invalid value for '--pull'"),
+        (["up", "--json", "--port"], "requires an argument"),
+        (["logs", "--json", "--tail", "-3"], "Invalid value for '--tail'"),
+        (["down", "--json", "--name", "-"], "is not a valid container name"),
+        (["nope", "--json"], "No such command"),
+    ],
+)
+def test_click_usage_errors_are_json_with_json(args: list[str], needle: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "owui_dev", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DOCKER_HOST": "tcp://127.0.0.1:9"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    event = json.loads(lines[0])
+    assert set(event) == {"event", "error", "message", "hint", "details", "exit_code"}
+    assert (event["event"], event["error"], event["exit_code"]) == ("error", "usage", 2)
+    assert needle in event["message"]
+    assert "help" in event["hint"]
+    # The same fields as every other error of owui-dev:
+    assert set(event) - {"event"} == set(UsageError("x").as_dict())
+
+
+def test_without_json_usage_errors_keep_clicks_text() -> None:
+    result = CliRunner().invoke(cli, ["up", "--port", "abc"])
+    assert result.exit_code == 2
+    assert "Usage: " in result.stderr
+    assert "Error: Invalid value for '--port'" in result.stderr
+    assert "{" not in result.stderr
+    after_dashes = CliRunner().invoke(cli, ["up", "--port", "abc", "--", "--json"])
+    assert "Usage: " in after_dashes.stderr, "a --json after -- is an argument, not the option"
+
+
+# -- everything that can be checked is checked before the first side effect ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--region", "mars"], "Invalid value for '--region'"),
+        (["--region", "EU"], "Invalid value for '--region'"),
+        (["--timeout", "nan"], "--timeout nan is not a number of seconds"),
+        (["--timeout", "inf"], "--timeout inf is not a number of seconds"),
+        (["--timeout", "-1"], "--timeout -1 must be more than 0"),
+        (["--no-qr", "--qr", "full"], "--no-qr and --qr contradict each other"),
+        (["--qr-png", "{file}/qr.png"], "is a file, not a folder"),
+        (["--qr-png", "{file}/deeper/qr.png"], "is a file, not a folder"),
+        (["--qr-png", "{tmp}"], "is a directory"),
+        (["--oauth-allow", "you@example.com"], "--oauth-allow needs an OAuth provider (--oauth)"),
+    ],
+)
+def test_inputs_checked_before_anything_starts(tmp_path, args: list[str], needle: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file").write_text("")
+    args = [a.replace("{file}", str(tmp_path / "file")).replace("{tmp}", str(tmp_path)) for a in args]
+    # DOCKER_HOST points nowhere: had anything been attempted, the error would be about Docker.
+    result = CliRunner().invoke(cli, ["up", *args], env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Docker engine" not in result.output
+
+
+def test_valid_regions_and_a_creatable_png_folder_pass(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from owui_dev.config import NGROK_REGIONS
+
+    assert NGROK_REGIONS == ("us", "us-cal-1", "eu", "ap", "au", "sa", "jp", "in")  # ngrok's documented list
+    for region in NGROK_REGIONS:
+        assert build_up_settings(region=region, environ={}).region == region
+    png = tmp_path / "not" / "yet" / "qr.png"
+    assert build_up_settings(qr_png=png, environ={}).qr_png == png
+    assert not (tmp_path / "not").exists(), "checking creates nothing"
+
+
+def test_down_yes_without_purge_warns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The warning comes before Docker is asked anything (DOCKER_HOST points nowhere here).
+    env = {"DOCKER_HOST": "tcp://127.0.0.1:9"}
+    warned = CliRunner().invoke(cli, ["down", "--yes", "--json"], env=env)
+    events = [json.loads(line) for line in warned.stderr.splitlines()]
+    assert events[0]["event"] == "warning"
+    assert "--yes does nothing without --purge" in events[0]["message"]
+    for quiet in (["down"], ["down", "--purge", "--yes"]):
+        result = CliRunner().invoke(cli, [*quiet, "--json"], env=env)
+        assert "warning" not in result.stderr, quiet

@@ -135,8 +135,11 @@ def test_agent_version_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     binary = tmp_path / "ngrok"
     binary.write_text("#!/bin/sh\nexec sleep 30\n")
     binary.chmod(0o755)
-    monkeypatch.setattr(doctor, "VERSION_TIMEOUT", 0.5)
+    # A real agent answers within the product's own (generous) timeout, however loaded the machine is ...
     assert doctor.agent_version(AGENT_PATH) == ("ngrok version 3.24.0", None)
+    # ... and one that never answers is given up on: a short timeout here cannot make a hang look like an
+    # answer, so it costs no robustness.
+    monkeypatch.setattr(doctor, "VERSION_TIMEOUT", 1.0)
     version, problem = doctor.agent_version(str(binary))
     assert version is None
     assert problem is not None
@@ -242,7 +245,6 @@ def test_doctor_help() -> None:
 # -- with a Docker engine -------------------------------------------------------------------------
 
 
-@pytest.mark.docker
 def test_all_checks_pass(names, fake_image: str, listener: str) -> None:  # type: ignore[no-untyped-def]
     env = cli_env(NGROK_AUTHTOKEN=TOKEN, OWUI_DEV_NGROK_PROBE=listener)
     args = ["--name", names.container, "--image", fake_image, "--port", str(closed_port()), "--ngrok-path", AGENT_PATH]
@@ -264,7 +266,6 @@ def test_all_checks_pass(names, fake_image: str, listener: str) -> None:  # type
     assert "✗" not in human.stdout
 
 
-@pytest.mark.docker
 def test_missing_authtoken_exits_10_with_where_to_get_one(names, fake_image: str, listener: str) -> None:  # type: ignore[no-untyped-def]
     env = cli_env(OWUI_DEV_NGROK_PROBE=listener)
     args = ["--name", names.container, "--image", fake_image, "--port", str(closed_port()), "--ngrok-path", AGENT_PATH]
@@ -275,7 +276,6 @@ def test_missing_authtoken_exits_10_with_where_to_get_one(names, fake_image: str
     assert json.loads(stderr)["exit_code"] == 10
 
 
-@pytest.mark.docker
 def test_absent_image_and_disk(names, docker_client) -> None:  # type: ignore[no-untyped-def]
     env = cli_env(NGROK_AUTHTOKEN=TOKEN, OWUI_DEV_NGROK_PROBE="off")
     _, checks, _, _ = doctor_json("--name", names.container, "--image", ABSENT_IMAGE, env=env)
@@ -286,7 +286,6 @@ def test_absent_image_and_disk(names, docker_client) -> None:  # type: ignore[no
     assert "GB" in str(checks["disk"]["detail"])
 
 
-@pytest.mark.docker
 def test_the_managed_container_on_the_port_is_fine_and_a_foreign_one_is_not(  # type: ignore[no-untyped-def]
     names, fake_image: str, docker_client
 ) -> None:
@@ -334,7 +333,6 @@ def _pids_where(needle: bytes, part: str) -> list[int]:
     return pids
 
 
-@pytest.mark.docker
 def test_no_side_effects(names, docker_client, tmp_path: Path, listener: str, isolated_home: Path) -> None:  # type: ignore[no-untyped-def]
     """Nothing created on the engine, no ngrok started (beyond `--version`), nothing written under HOME."""
     import docker

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import pytest
 from conftest import TOKEN, UpProcess, agent_records, run_cli
 from fake_ngrok.support import AGENT_PATH
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 def write_context(home: Path, name: str, host: str) -> None:
@@ -35,26 +34,25 @@ def test_the_current_docker_context_is_honoured(docker_client, names, args, env,
     assert up.interrupt() == 0
 
 
-def test_a_context_pointing_at_a_stopped_engine(names, args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_context_pointing_at_a_stopped_engine(offline_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     write_context(Path(env["HOME"]), "colima", f"unix://{tmp_path}/colima.sock")
-    result = run_cli("up", *args, env={k: v for k, v in env.items() if k != "DOCKER_HOST"})
+    result = run_cli("up", *offline_args, env={k: v for k, v in env.items() if k != "DOCKER_HOST"})
     assert result.returncode == 3, result.stderr
     assert f"{tmp_path}/colima.sock" in result.stderr
     assert "the socket does not exist" in result.stderr
 
 
-def test_docker_host_with_nothing_listening(names, args, env) -> None:  # type: ignore[no-untyped-def]
+def test_docker_host_with_nothing_listening(offline_args, env) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind(("127.0.0.1", 0))  # held, never listening: connections to it are refused, and nobody takes it
         port = probe.getsockname()[1]
-    result = run_cli("up", *args, env={**env, "DOCKER_HOST": f"tcp://127.0.0.1:{port}"})
+        result = run_cli("up", *offline_args, env={**env, "DOCKER_HOST": f"tcp://127.0.0.1:{port}"})
     assert result.returncode == 3, result.stderr
     assert "refused the connection" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs util-linux setpriv to drop capabilities")
-def test_permission_denied_on_the_socket_hints_at_the_docker_group(args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_permission_denied_on_the_socket_hints_at_the_docker_group(offline_args, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # A socket nobody may open, and owui-dev run without capabilities (so even root meets the file mode):
     # the same EACCES a user outside the docker group gets from /var/run/docker.sock.
     path = tmp_path / "docker.sock"
@@ -62,8 +60,9 @@ def test_permission_denied_on_the_socket_hints_at_the_docker_group(args, env, tm
         listener.bind(str(path))
         listener.listen()
         path.chmod(0)
+        no_caps = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
         result = subprocess.run(
-            ["setpriv", "--bounding-set=-all", "--inh-caps=-all", sys.executable, "-m", "owui_dev", "up", *args],
+            [*no_caps, sys.executable, "-m", "owui_dev", "up", *offline_args],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
             env={**env, "DOCKER_HOST": f"unix://{path}"},
         )  # fmt: skip

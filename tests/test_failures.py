@@ -14,7 +14,7 @@ import pytest
 from conftest import TOKEN, UpProcess, agent_records, https_get, pid_gone, run_cli
 from fake_ngrok.support import AGENT_PATH
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 def assert_clean_after(docker_client, names, env) -> None:  # type: ignore[no-untyped-def]
@@ -264,3 +264,25 @@ def test_a_new_url_after_a_drop_gets_a_new_qr_on_the_terminal(names, args, env, 
     assert new_url != old_url
     assert decode_terminal_qr(second) == new_url
     assert up.interrupt() == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--region", "mars"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["--qr-png", "{file}/qr.png"],
+        ["--qr-png", "{tmp}"],
+        ["--no-qr", "--qr", "full"],
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_started(docker_client, names, args, env, tmp_path, bad) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file").write_text("")
+    bad = [a.replace("{file}", str(tmp_path / "file")).replace("{tmp}", str(tmp_path)) for a in bad]
+    result = run_cli("up", *args, *bad, env=env, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert not docker_client.containers.list(all=True, filters={"name": names.container}), "no container"
+    assert not docker_client.volumes.list(filters={"name": names.volume}), "no volume"
+    assert not agent_records(env), "no ngrok agent"
+    assert not (Path(env["XDG_STATE_HOME"]) / "owui-dev").exists(), "not even a run record"

@@ -46,6 +46,11 @@ except ImportError:  # pytest run without the repository root on sys.path
         write_agent_config,
     )
 
+try:
+    from tests.conftest import free_port
+except ImportError:
+    from conftest import free_port
+
 OWNED_DOMAIN = "owui.example.test"
 TOKEN = "2fakeTokenFromConfig_abcdefghijklmnopqrstuv"
 
@@ -82,12 +87,6 @@ class AgentEnv:
 
     def pids(self) -> list[int]:
         return [int(entry["pid"]) for entry in read_records(self.record)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def alive(pid: int) -> bool:
@@ -899,25 +898,18 @@ def test_drop_with_rotating_url(agent_env: AgentEnv, monkeypatch: pytest.MonkeyP
         get(old, agent_env.ca, timeout=2)
 
 
-def test_busy_default_web_port_falls_back(agent_env: AgentEnv) -> None:
-    blocker = socket.socket()
-    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # 4040 may linger in TIME_WAIT
-    held = False
-    try:
-        blocker.bind(("127.0.0.1", 4040))
+def test_busy_default_web_port_falls_back(agent_env: AgentEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real default is 4040, which anything on this machine may hold or free at any moment; the agent's
+    # FAKE_NGROK_DEFAULT_WEB_PORT moves "the default" to a port this test holds for sure.
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", free_port()))
         blocker.listen()
-        held = True
-    except OSError:
-        pass  # another process listens on 4040: just as good, while it lasts
-    try:
+        default = blocker.getsockname()[1]
+        monkeypatch.setenv("FAKE_NGROK_DEFAULT_WEB_PORT", str(default))
         api_url = ngrok.get_ngrok_process(agent_env.config(web_addr=None)).api_url
-    finally:
-        blocker.close()
     port = int(urlsplit(api_url).port or 0)
-    if port == 4040 and not held:
-        pytest.skip("another process held 4040 and let it go while the agent started")
     assert api_url.startswith("http://127.0.0.1:")
-    assert 4040 < port < 4100
+    assert default < port < default + 60
     assert "can't bind default web address, trying alternatives" in agent_env.messages
 
 
@@ -996,3 +988,83 @@ def test_agent_is_standard_library_only() -> None:
         if line.startswith(("import ", "from ")) and not line.startswith("from __future__")
     }
     assert imported <= set(sys.stdlib_module_names)
+
+
+# -------------------------------------------------------------------------- free-plan browser warning
+
+BROWSER_UA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile"
+
+
+def test_browsers_get_the_free_plan_interstitial_instead_of_the_site(agent_env: AgentEnv, upstream: Upstream) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config())
+    status, headers, body = fetch(tunnel.public_url, agent_env.ca, "/", {"User-Agent": BROWSER_UA})
+    assert status == 200
+    assert headers["Ngrok-Error-Code"] == "ERR_NGROK_6024"
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"You are about to visit" in body
+    assert b"served for free through ngrok.com" in body
+    assert upstream.seen == [], "the interstitial is answered by the cloud, the site is never reached"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"User-Agent": BROWSER_UA, "ngrok-skip-browser-warning": "1"},
+        {"User-Agent": BROWSER_UA, "ngrok-skip-browser-warning": "anything at all"},
+        {"User-Agent": BROWSER_UA, "Cookie": "a=b; abuse_interstitial=127.0.0.1"},  # after "Visit Site"
+        {"User-Agent": "owui-dev"},  # not a browser's User-Agent
+        {"User-Agent": "curl/8.5.0"},
+        {},
+    ],
+    ids=["skip-header", "skip-header-any-value", "cookie", "own-user-agent", "curl", "no-user-agent"],
+)
+def test_the_documented_ways_past_the_interstitial(
+    agent_env: AgentEnv, upstream: Upstream, headers: dict[str, str]
+) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config())
+    status, answer, body = fetch(tunnel.public_url, agent_env.ca, "/hello", headers)
+    assert status == 200
+    assert "Ngrok-Error-Code" not in answer
+    assert json.loads(body)["path"] == "/hello"
+
+
+def test_a_cookie_for_another_domain_does_not_count(agent_env: AgentEnv, upstream: Upstream) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config())
+    headers = {"User-Agent": BROWSER_UA, "Cookie": "abuse_interstitial=other.ngrok-free.app"}
+    status, answer, _ = fetch(tunnel.public_url, agent_env.ca, "/", headers)
+    assert status == 200
+    assert answer.get("Ngrok-Error-Code") == "ERR_NGROK_6024"
+
+
+def test_every_request_on_a_kept_alive_connection_meets_the_interstitial(
+    agent_env: AgentEnv, upstream: Upstream
+) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config())
+    conn = http.client.HTTPConnection("127.0.0.1", urlsplit(tunnel.public_url).port, timeout=5)
+    conn.sock = tls_socket(tunnel.public_url, agent_env.ca)
+    conn.request("GET", "/api", headers={"User-Agent": "owui-dev"})
+    assert json.loads(conn.getresponse().read())["path"] == "/api"
+    conn.request("GET", "/page", headers={"User-Agent": BROWSER_UA})
+    response = conn.getresponse()
+    assert response.getheader("Ngrok-Error-Code") == "ERR_NGROK_6024"
+    conn.close()
+    assert [seen.get("User-Agent") for seen in upstream.seen] == ["owui-dev"]
+
+
+def test_a_paid_plan_has_no_interstitial(
+    agent_env: AgentEnv, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_NGROK_BROWSER_WARNING", "0")
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config())
+    status, answer, body = fetch(tunnel.public_url, agent_env.ca, "/hello", {"User-Agent": BROWSER_UA})
+    assert (status, "Ngrok-Error-Code" in answer) == (200, False)
+    assert json.loads(body)["path"] == "/hello"
+
+
+def test_the_policy_answers_before_the_interstitial(agent_env: AgentEnv, upstream: Upstream) -> None:
+    tunnel = ngrok.connect(upstream.port, pyngrok_config=agent_env.config(), traffic_policy=PRODUCT_POLICY)
+    status, headers, _ = fetch(tunnel.public_url, agent_env.ca, "/", {"User-Agent": BROWSER_UA})
+    assert status == 302, "OAuth sends a browser without a session to sign in first"
+    signed_in = {"User-Agent": BROWSER_UA, OAUTH_HEADER: "a@b.com"}
+    status, headers, _ = fetch(tunnel.public_url, agent_env.ca, "/", signed_in)
+    assert headers.get("Ngrok-Error-Code") == "ERR_NGROK_6024"

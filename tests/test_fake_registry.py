@@ -213,7 +213,6 @@ def test_http_api_errors() -> None:
 # --------------------------------------------------------------------------- real engine pulls
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 def test_pull_streams_download_progress_and_creates_the_image(
     docker_client: docker.DockerClient, source_image: str, registry_cleanup: list[str]
@@ -254,7 +253,6 @@ def test_pull_streams_download_progress_and_creates_the_image(
         assert again.statuses()[-1] == f"Status: Image is up to date for {served.reference}"
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 def test_served_unchanged_image_keeps_the_source_image_id(
     docker_client: docker.DockerClient, source_image: str, registry_cleanup: list[str]
@@ -270,7 +268,6 @@ def test_served_unchanged_image_keeps_the_source_image_id(
         assert docker_client.images.get(served.reference).id == served.image_id
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     ("name", "tag", "expected"),
@@ -301,7 +298,6 @@ def test_pull_of_something_missing_fails_with_not_found(
         assert not image_exists(docker_client, f"{reg.host}/{name}:{tag}")
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     ("deny_code", "expected"),
@@ -329,7 +325,6 @@ def test_pull_of_a_denied_repository_fails(
         assert not image_exists(docker_client, served.reference)
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 def test_corrupted_layer_fails_the_pull_mid_download(
     docker_client: docker.DockerClient, source_image: str, registry_cleanup: list[str]
@@ -349,7 +344,6 @@ def test_corrupted_layer_fails_the_pull_mid_download(
         assert not image_exists(docker_client, served.reference)
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 def test_dropped_connection_is_retried_and_resumed(
     docker_client: docker.DockerClient, source_image: str, registry_cleanup: list[str]
@@ -375,7 +369,6 @@ def test_dropped_connection_is_retried_and_resumed(
         assert resumed[0].headers["range"] == "bytes=1000000-"
 
 
-@pytest.mark.docker
 @pytest.mark.timeout(60)
 def test_persistent_drop_makes_the_engine_retry(
     docker_client: docker.DockerClient, source_image: str, registry_cleanup: list[str]

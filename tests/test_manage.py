@@ -8,8 +8,6 @@ import pytest
 from conftest import UpProcess, free_port, run_cli
 from fake_ngrok.support import AGENT_PATH
 
-pytestmark = pytest.mark.docker
-
 
 @pytest.fixture
 def kept_container(names, fake_image: str, env: dict[str, str], up_processes) -> int:  # type: ignore[no-untyped-def]

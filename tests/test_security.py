@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import UpProcess, agent_records, run_cli
 
-pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 def post(url: str, payload: dict[str, str], cafile: str) -> tuple[int, dict[str, object]]:
@@ -196,8 +196,8 @@ def test_trusted_header_sign_in_is_refused(docker_client, names, args, env) -> N
     assert not docker_client.containers.list(all=True, filters={"name": names.container})
 
 
-def test_basic_auth_is_refused_with_the_reason(names, args, env) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("up", *args, "--basic-auth", "me:pw", env=env)
+def test_basic_auth_is_refused_with_the_reason(offline_args, env) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("up", *offline_args, "--basic-auth", "me:pw", env=env)
     assert result.returncode == 2
     assert "Authorization: Bearer" in result.stderr
     assert "--oauth" in result.stderr
@@ -281,7 +281,7 @@ def test_oauth_gate_sends_strangers_to_sign_in_and_admits_only_the_allowed(names
     assert up.interrupt() == 0
 
 
-def test_bad_gate_options_are_usage_errors(names, args, env) -> None:  # type: ignore[no-untyped-def]
-    assert run_cli("up", *args, "--allow-cidr", "not-a-net", env=env).returncode == 2
-    assert run_cli("up", *args, "--oauth-allow", "me@example.com", env=env).returncode == 2
-    assert run_cli("up", *args, "--oauth", "myspace", env=env).returncode == 2
+def test_bad_gate_options_are_usage_errors(offline_args, env) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("up", *offline_args, "--allow-cidr", "not-a-net", env=env).returncode == 2
+    assert run_cli("up", *offline_args, "--oauth-allow", "me@example.com", env=env).returncode == 2
+    assert run_cli("up", *offline_args, "--oauth", "myspace", env=env).returncode == 2

@@ -55,3 +55,36 @@ def test_every_problem_is_in_the_troubleshooting_section() -> None:
     listed = [problem for _, section in problems.SECTIONS for problem in section]
     assert sorted(map(id, defined)) == sorted(map(id, listed))
     assert all(problem.hint for problem in defined), "every problem says what to do"
+
+
+def test_a_busy_default_port_gives_way_to_the_next_free_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default port's fallback, without touching the real 3000 (which anything on the machine may hold):
+    the same choice `up` makes, with a port this test holds standing in for the default."""
+    import dataclasses
+    import json
+    import socket
+
+    from conftest import free_port
+
+    from owui_dev import session
+    from owui_dev.config import build_up_settings
+    from owui_dev.console import JsonReporter
+    from owui_dev.errors import PortInUseError
+
+    default = build_up_settings(environ={})
+    assert not default.port_explicit
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", free_port()))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        settings = dataclasses.replace(default, port=busy)
+        chosen = session._choose_port(settings, None, JsonReporter())
+        assert chosen != busy
+        with socket.socket() as check:
+            check.bind(("127.0.0.1", chosen))  # really free
+        warnings = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        assert {"event": "warning", "message": f"Port {busy} is busy; using {chosen} instead."} in warnings
+
+        explicit = dataclasses.replace(default, port=busy, port_explicit=True)
+        with pytest.raises(PortInUseError):
+            session._choose_port(explicit, None, JsonReporter())
