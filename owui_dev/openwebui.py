@@ -70,6 +70,8 @@ class PublicConfig:
     trusted_header: bool
     signup_enabled: bool
     login_form: bool
+    # A -slim image (USE_SLIM_DOCKER=true): no built-in Whisper, no local text-to-speech.
+    slim: bool = False
 
     @classmethod
     def parse(cls, body: object) -> PublicConfig | None:
@@ -84,6 +86,7 @@ class PublicConfig:
             trusted_header=features.get("auth_trusted_header") is True,
             signup_enabled=features.get("enable_signup") is True,
             login_form=features.get("enable_login_form", True) is not False,
+            slim=features.get("slim") is True,
         )
 
 

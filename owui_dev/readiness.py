@@ -274,9 +274,14 @@ TTS_NEEDS = {
 AUDIO_SETTINGS = "Admin Panel → Settings → Audio"
 
 
-def is_slim(environment: Mapping[str, str]) -> bool:
-    """A -slim image (USE_SLIM_DOCKER=true) ships without the built-in Whisper and local TTS."""
-    return environment.get("USE_SLIM_DOCKER", "").strip().lower() == "true"
+def is_slim(target: CallTarget) -> bool:
+    """A -slim image (USE_SLIM_DOCKER=true) ships without the built-in Whisper and local TTS.
+
+    Open WebUI says so itself (`features.slim` in /api/config); the container's environment says it too."""
+    if target.environment.get("USE_SLIM_DOCKER", "").strip().lower() == "true":
+        return True
+    config = openwebui.public_config(target.local_url)
+    return config is not None and config.slim
 
 
 def _section(audio: dict[str, object] | None, key: str) -> dict[str, object]:
@@ -296,7 +301,7 @@ def stt_check(target: CallTarget, token: str | None, audio: dict[str, object] | 
     stt = _section(audio, "stt")
     engine = str(stt.get("ENGINE") or "")
     if engine == "":
-        if is_slim(target.environment):
+        if is_slim(target):
             return _check(
                 _STT,
                 "fail",
@@ -335,7 +340,7 @@ def tts_check(target: CallTarget, token: str | None, audio: dict[str, object] | 
     engine = str(tts.get("ENGINE") or "")
     if engine == "":
         return _check(_TTS, "ok", "the browser's own voices: the phone speaks the replies itself (nothing to set up)")
-    if engine == "transformers" and is_slim(target.environment):
+    if engine == "transformers" and is_slim(target):
         return _check(
             _TTS,
             "fail",

@@ -110,7 +110,10 @@ def voice_check(
         if forget is not None and isinstance(body.get("filename"), str):
             forget(str(body["filename"]))
         return _judge(clip, body["text"], seconds, via)
-    return _explain_failure(answer.status, _detail_of(body) or answer.error or "", target, via, stt or {})
+    detail = _detail_of(body) or answer.error or ""
+    if "ERR_NGROK_" in answer.body:  # ngrok's own error page: the request never reached Open WebUI
+        detail += " (" + next(iter(re.findall(r"ERR_NGROK_\d+", answer.body)), "") + ")"
+    return _explain_failure(answer.status, detail, target, via, stt or {})
 
 
 def _judge(clip: Clip, heard: str, seconds: float, via: str) -> Check:
@@ -143,7 +146,13 @@ def _explain_failure(status: int | None, detail: str, target: CallTarget, via: s
             "The sign-in was not accepted for speech-to-text: is the admin account still an admin, and is "
             "speech-to-text allowed (Admin Panel → Users → Permissions)?",
         )
-    if status is None or status in {413, 502, 503, 504} or (status == 404 and "ngrok" in detail.lower()):
+    if "slim" in detail:  # Open WebUI's own words: "Local Whisper is unavailable in slim."
+        return _check(
+            "fail",
+            f"Open WebUI could not transcribe the clip ({said}): this is a -slim image, which has no built-in Whisper",
+            f"Use the full image (drop -slim from --image), or choose an external engine in {AUDIO_SETTINGS}.",
+        )
+    if status is None or status in {413, 502, 504} or "ERR_NGROK" in detail:
         return _check(
             "fail",
             f"the upload did not get through {via} ({said})",
@@ -158,7 +167,7 @@ def _explain_failure(status: int | None, detail: str, target: CallTarget, via: s
             "extensions) exclude it; phones send audio/webm or audio/mp4.",
         )
     engine = str(stt.get("ENGINE") or "")
-    if engine == "" and is_slim(target.environment):
+    if engine == "" and is_slim(target):
         cause = "this is a -slim image, which has no built-in Whisper"
         fix = f"Use the full image (drop -slim from --image), or choose an external engine in {AUDIO_SETTINGS}."
     elif engine == "":
