@@ -171,15 +171,22 @@ def transcribe(
     filename: str,
     content_type: str,
     *,
+    language: str | None = None,
     context: ssl.SSLContext | None = None,
     timeout: float = 300.0,
 ) -> HttpAnswer:
-    """POST /api/v1/audio/transcriptions (multipart `file`), as the chat's microphone does."""
+    """POST /api/v1/audio/transcriptions (multipart `file`, optional `language`), as the chat's microphone does.
+
+    The content type must be an audio one (Open WebUI refuses application/octet-stream) and the name must
+    end in an allowed extension (mp3, wav, m4a, webm, ogg, flac, mp4, mpga, mpeg by default)."""
     from urllib3 import encode_multipart_formdata
 
     from owui_dev.net import http_request
 
-    body, multipart_type = encode_multipart_formdata({"file": (filename, data, content_type)})
+    fields: dict[str, str | tuple[str, bytes, str]] = {"file": (filename, data, content_type)}
+    if language:
+        fields["language"] = language
+    body, multipart_type = encode_multipart_formdata(fields)
     return http_request(
         base_url.rstrip("/") + "/api/v1/audio/transcriptions",
         method="POST",

@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 
     from owui_dev.readiness import CallTarget
 
-CLIP_NAME = "voice-check.wav"
-# What the shipped clip says (owui_dev/data/VOICE-CHECK.md tells how it was made and checked).
-CLIP_SENTENCE = "Hello, can you hear me?"
+CLIP_NAME = "voice-check.webm"
+# What the shipped clip says (owui_dev/data/VOICE-CHECK.md tells how it was made and checked): plain
+# words that Open WebUI's default Whisper model (base) transcribes exactly from this synthetic voice.
+CLIP_SENTENCE = "This is a microphone test."
 TRANSCRIBE_TIMEOUT = 300.0
 _VOICE = ("voice", "speech → text")
 
@@ -57,11 +58,14 @@ class Clip:
     filename: str
     content_type: str
     expected: str | None  # None: the user's own recording, whose words we do not know
+    # Spoken language, when known: spares Whisper its guess (a synthetic voice can be taken for another).
+    language: str | None = None
 
     @classmethod
     def shipped(cls) -> Clip:
         data = (resources.files("owui_dev") / "data" / CLIP_NAME).read_bytes()
-        return cls(data, CLIP_NAME, "audio/wav", CLIP_SENTENCE)
+        # WebM/Opus, as a phone browser's MediaRecorder uploads it.
+        return cls(data, CLIP_NAME, "audio/webm", CLIP_SENTENCE, "en")
 
     @classmethod
     def from_file(cls, path: Path) -> Clip:
@@ -103,7 +107,9 @@ def voice_check(
             "the one owui-dev knows.",
         )
     started = time.monotonic()
-    answer = openwebui.transcribe(base, token, clip.data, clip.filename, clip.content_type, context=context)
+    answer = openwebui.transcribe(
+        base, token, clip.data, clip.filename, clip.content_type, language=clip.language, context=context
+    )
     seconds = time.monotonic() - started
     body = answer.json()
     if answer.ok and isinstance(body, dict) and isinstance(body.get("text"), str):
