@@ -41,7 +41,7 @@ def _clip_sha() -> str:
 def test_with_an_ollama_on_the_laptop_the_call_path_is_ready(
     up_processes: list[UpProcess], args: list[str], env: dict[str, str], docker_client: Any
 ) -> None:
-    with FakeOllama(models=["llama3.2:1b", "qwen3:4b"], host="0.0.0.0") as ollama:  # noqa: S104 - containers reach it
+    with FakeOllama(models=["llama3.2:1b", "qwen3:4b"], host="0.0.0.0") as ollama:
         up, ready = _up(up_processes, args, {**env, "OWUI_DEV_OLLAMA_URL": ollama.url}, "--call")
         checks = _checks(ready)
         assert [check["id"] for check in ready["checks"]] == CHECK_IDS
@@ -66,7 +66,7 @@ def test_with_an_ollama_on_the_laptop_the_call_path_is_ready(
 def test_a_chosen_model_goes_into_the_call_link(
     up_processes: list[UpProcess], args: list[str], env: dict[str, str]
 ) -> None:
-    with FakeOllama(models=["llama3.2:1b", "qwen3:4b"], host="0.0.0.0") as ollama:  # noqa: S104
+    with FakeOllama(models=["llama3.2:1b", "qwen3:4b"], host="0.0.0.0") as ollama:
         up, ready = _up(up_processes, args, {**env, "OWUI_DEV_OLLAMA_URL": ollama.url}, "--call", "--model", "qwen3:4b")
         assert ready["call_url"] == f"{ready['public_url']}/?models=qwen3:4b&call=true"
         assert up.interrupt() == 0
@@ -103,7 +103,7 @@ def test_an_ollama_on_loopback_only_is_the_linux_trap(
 def test_an_ollama_without_models_is_told_to_pull_one(
     up_processes: list[UpProcess], args: list[str], env: dict[str, str]
 ) -> None:
-    with FakeOllama(models=[], host="0.0.0.0") as ollama:  # noqa: S104
+    with FakeOllama(models=[], host="0.0.0.0") as ollama:
         up, ready = _up(up_processes, args, {**env, "OWUI_DEV_OLLAMA_URL": ollama.url})
         model = _checks(ready)["model"]
         assert model["status"] == "warn"
@@ -147,7 +147,7 @@ def test_qr_and_check_read_the_running_up(
 ) -> None:
     from qrdecode import decode_png
 
-    with FakeOllama(models=["llama3.2:1b"], host="0.0.0.0") as ollama:  # noqa: S104
+    with FakeOllama(models=["llama3.2:1b"], host="0.0.0.0") as ollama:
         env = {**env, "OWUI_DEV_OLLAMA_URL": ollama.url}
         up, ready = _up(up_processes, args, env)
         name = _name(args)
