@@ -160,6 +160,30 @@ class Secret:
     __str__ = __repr__
 
 
+# ngrok's authtokens are one word of base62 and `_`, about 40-50 characters (e.g. 2abc…_xyz…, 49). Only what
+# cannot be one is refused: anything shorter than this, whitespace inside, characters outside printable ASCII.
+MIN_AUTHTOKEN_LENGTH = 20
+
+
+def authtoken_from(value: str, source: str) -> Secret:
+    """The token as given (trimmed), or a usage error that says where it came from, never the token."""
+    from owui_dev import problems
+
+    token = value.strip()
+    if not token:
+        why = "it is empty"
+    elif any(char.isspace() for char in token):
+        why = "it has whitespace inside (copy the token alone, without any command around it)"
+    elif not (token.isascii() and token.isprintable()):
+        why = "it has characters no authtoken has (outside printable ASCII)"
+    elif len(token) < MIN_AUTHTOKEN_LENGTH:
+        count = f"{len(token)} character" + ("s" if len(token) > 1 else "")
+        why = f"it has only {count} (ngrok's authtokens have about 40-50)"
+    else:
+        return Secret(token, source)
+    raise problems.AUTHTOKEN_MALFORMED(source=source, why=why)
+
+
 @dataclass(frozen=True)
 class UpSettings:
     name: str = DEFAULT_NAME
@@ -446,10 +470,10 @@ def build_up_settings(
     if not ngrok_path and ngrok_path_from_file:
         ngrok_path, path_source = ngrok_path_from_file, "ngrok_path in the config file"
     token: Secret | None = None
-    if authtoken:
-        token = Secret(authtoken.strip(), "--authtoken")
-    elif environ.get(ENV_NGROK_AUTHTOKEN, "").strip():
-        token = Secret(environ[ENV_NGROK_AUTHTOKEN].strip(), ENV_NGROK_AUTHTOKEN)
+    if authtoken is not None:
+        token = authtoken_from(authtoken, "--authtoken")
+    elif environ.get(ENV_NGROK_AUTHTOKEN):  # set but empty counts as unset, as for any environment variable
+        token = authtoken_from(environ[ENV_NGROK_AUTHTOKEN], ENV_NGROK_AUTHTOKEN)
     return UpSettings(
         name=validate_name(name, origin=origins.get("name")),
         image=validate_image(image, origins.get("image")),

@@ -10,7 +10,11 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 import time
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -125,6 +129,12 @@ class PullProgress:
 
 
 def _explain_connection_failure(err: BaseException, endpoint: str) -> OwuiDevError:
+    if endpoint.startswith("ssh://"):
+        # Whatever broke (the `ssh` command, the network, keys, the remote docker), ssh's own words say it
+        # best; a FileNotFoundError here is a missing `ssh`, not a missing socket.
+        said = _SSH_STDERR.last_line()
+        text = said or (str(err).splitlines()[0] if str(err) else type(err).__name__)
+        return problems.DOCKER_SSH_FAILED(endpoint=endpoint, detail=text, target=_ssh_target(endpoint))
     cause: BaseException | None = err
     while cause is not None:
         if isinstance(cause, PermissionError):
@@ -142,14 +152,124 @@ def _explain_connection_failure(err: BaseException, endpoint: str) -> OwuiDevErr
     return problems.DOCKER_OTHER(endpoint=endpoint, detail=text)
 
 
+_ENGINE_SCHEMES = {"unix", "npipe", "tcp", "http", "https", "ssh"}
+
+
+def check_engine_address(value: str, source: str = "DOCKER_HOST") -> str:
+    """The address, stripped, if docker-py can use it; else a usage error saying what is wrong with it.
+
+    docker-py would quietly turn some slips into something else (`unix://` into the default socket,
+    `tcp//x` into a host named `tcp`), or fail later with a message about a daemon that is not running."""
+    from urllib.parse import urlsplit
+
+    address = value.strip()
+    scheme, sep, rest = address.partition("://")
+    why = None
+    if not sep:
+        why = "it has no scheme:// in front"
+    elif scheme.lower() not in _ENGINE_SCHEMES:
+        why = f"{scheme or '(empty)'}:// is not a scheme Docker engines use"
+    elif scheme.lower() in {"unix", "npipe"}:
+        if not rest.strip("/"):
+            why = "it names no socket path"
+    else:
+        try:
+            parts = urlsplit(address)
+            port = parts.port
+        except ValueError as err:
+            parts, port, why = None, None, f"it cannot be read as an address ({err})"
+        if parts is not None:
+            if not parts.hostname:
+                why = "it names no host"
+            elif parts.query or parts.fragment or parts.password is not None:
+                why = "it has parts an engine address cannot have (a query, a fragment or a password)"
+            elif scheme.lower() == "ssh" and parts.path.strip("/"):
+                why = "an ssh:// address has no path"
+            elif scheme.lower() != "ssh" and port is None:
+                why = "it names no port (e.g. tcp://HOST:2375)"
+    if why is not None:
+        raise problems.DOCKER_HOST_MALFORMED(source=source, value=value, why=why)
+    return address
+
+
+def _ssh_target(endpoint: str) -> str:
+    """`[-p PORT] [USER@]HOST`, as a person would type it after `ssh`."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f"-p {parts.port} " if parts.port else ""
+    return f"{port}{user}{parts.hostname}"
+
+
+class _SshStderr:
+    """docker-py's view of `subprocess` for its ssh connections: ssh's stderr goes to a private file.
+
+    docker-py leaves it inherited, so ssh's errors ("Connection refused", "Permission denied (publickey)")
+    would land on the terminal out of turn, and among --json's lines. Kept, the last one becomes the error's
+    detail. Prompts (passphrase, host key) go to the terminal itself (/dev/tty), as with the docker CLI.
+    """
+
+    def __init__(self) -> None:
+        self._log: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+    def Popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:  # noqa: N802 - mirrors subprocess.Popen
+        if self._log is None:
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the connection's ssh processes
+        kwargs.setdefault("stderr", self._log)
+        return subprocess.Popen(*args, **kwargs)
+
+    def last_line(self) -> str | None:
+        if self._log is None:
+            return None
+        self._log.seek(0)
+        lines = [line.strip() for line in self._log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        return lines[-1] if lines else None
+
+
+_SSH_STDERR = _SshStderr()
+
+
+class _ParamikoOnFirstUse(types.ModuleType):
+    """Stands in for paramiko in sys.modules until one of its attributes is used, then loads the real one.
+
+    (importlib's LazyLoader cannot serve here: on Python 3.11 the `import` statement itself reads the
+    module's __spec__, which makes a lazy module load.)"""
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+        import sys
+
+        if sys.modules.get("paramiko") is self:
+            del sys.modules["paramiko"]
+        real = importlib.import_module("paramiko")
+        self.__dict__.update(real.__dict__)
+        return getattr(real, name)
+
+
+def _defer_paramiko() -> None:
+    """docker-py imports paramiko with itself, for an ssh transport we do not use (we make it run the system
+    `ssh`, see DockerEngine.connect): a third of a second on every run. Deferred, paramiko costs nothing
+    until something really uses it; where it is not installed, nothing is put in its place."""
+    import importlib.util
+    import sys
+
+    if "paramiko" not in sys.modules and importlib.util.find_spec("paramiko") is not None:
+        sys.modules["paramiko"] = _ParamikoOnFirstUse("paramiko")
+
+
 def _target_endpoint() -> tuple[str, str, dict[str, Any]]:
     """(context name, endpoint, client kwargs): DOCKER_HOST first, else the docker CLI's current context."""
+    _defer_paramiko()
     from docker.context import ContextAPI
     from docker.context.config import get_current_context_name
 
     host = os.environ.get("DOCKER_HOST")
     if host:
-        return "DOCKER_HOST", host, {}
+        return "DOCKER_HOST", check_engine_address(host), {}
     name = os.environ.get("DOCKER_CONTEXT") or get_current_context_name()
     try:
         context = ContextAPI.get_context(name)
@@ -160,7 +280,11 @@ def _target_endpoint() -> tuple[str, str, dict[str, Any]]:
         ) from err
     if context is None:
         raise problems.DOCKER_CONTEXT_MISSING(context=name)
-    endpoint = context.Host or "unix:///var/run/docker.sock"
+    endpoint = (
+        check_engine_address(context.Host, f"the docker context {name!r}")
+        if context.Host
+        else "unix:///var/run/docker.sock"
+    )
     kwargs: dict[str, Any] = {"base_url": endpoint}
     if context.TLSConfig is not None:
         kwargs["tls"] = context.TLSConfig
@@ -176,14 +300,33 @@ class DockerEngine:
 
     @classmethod
     def connect(cls) -> DockerEngine:
+        """Connect as the docker CLI would; an ssh:// engine through the system `ssh` (docker-py's
+        use_ssh_client), which honours ~/.ssh/config, the ssh agent and known_hosts like `docker` does."""
+        context, endpoint, kwargs = _target_endpoint()
         import docker
 
-        context, endpoint, kwargs = _target_endpoint()
+        ssh = endpoint.startswith("ssh://")
         try:
+            if ssh:
+                if shutil.which("ssh") is None:
+                    raise problems.DOCKER_SSH_FAILED(
+                        endpoint=endpoint,
+                        detail="there is no `ssh` command on PATH (install an OpenSSH client)",
+                        target=_ssh_target(endpoint),
+                    )
+                try:
+                    from docker.transport import sshconn
+                except ImportError as err:  # installed without docker's `ssh` extra, which owui-dev requires
+                    raise problems.DOCKER_SSH_FAILED(
+                        endpoint=endpoint,
+                        detail=f"docker's ssh support cannot load ({err}): reinstall owui-dev with its dependencies",
+                        target=_ssh_target(endpoint),
+                    ) from None
+                setattr(sshconn, "subprocess", _SSH_STDERR)  # noqa: B010 - docker-py offers no stderr option
             if context == "DOCKER_HOST":
-                client = docker.from_env(version="auto", use_ssh_client=endpoint.startswith("ssh://"))
+                client = docker.from_env(version="auto", use_ssh_client=ssh)
             else:
-                client = docker.DockerClient(version="auto", use_ssh_client=endpoint.startswith("ssh://"), **kwargs)
+                client = docker.DockerClient(version="auto", use_ssh_client=ssh, **kwargs)
             version = client.version()
         except docker.errors.DockerException as err:
             raise _explain_connection_failure(err, endpoint) from err

@@ -250,11 +250,16 @@ def _binary_check(settings: DoctorSettings) -> Check:
     from owui_dev.tunnel import resolve_binary
 
     binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)  # NgrokBinaryError: a fail
+    passed_over = (
+        f" (passed over pyngrok's `ngrok` command at {', '.join(binary.skipped)}: a wrapper, not the agent)"
+        if binary.skipped
+        else ""
+    )
     if binary.needs_install:
         return _check(
             _BINARY,
             "warn",
-            f"ngrok is not installed: the first `up` downloads it to {binary.path}",
+            f"ngrok is not installed: the first `up` downloads it to {binary.path}{passed_over}",
             f"Or install it yourself ({DOWNLOAD_URL}) and put it on PATH, or pass --ngrok-path / NGROK_PATH.",
         )
     version, problem = agent_version(binary.path)
@@ -272,7 +277,7 @@ def _binary_check(settings: DoctorSettings) -> Check:
             f"ngrok {match.group(0)} at {where} is older than v3, which ngrok's service may refuse",
             problems.AGENT_TOO_OLD.hint,
         )
-    return _check(_BINARY, "ok", f"ngrok {match.group(0)} at {where}")
+    return _check(_BINARY, "ok", f"ngrok {match.group(0)} at {where}{passed_over}")
 
 
 def agent_version(path: str) -> tuple[str | None, str | None]:

@@ -28,6 +28,7 @@ from owui_dev.errors import (
     TunnelError,
     TunnelVerifyError,
     UnsafeExposureError,
+    UsageError,
 )
 
 AUTHTOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
@@ -98,6 +99,21 @@ DOCKER_OTHER = Problem(
     DockerUnavailableError,
     "Cannot talk to the Docker engine at {endpoint}: {detail}",
     "Check that Docker is running (`docker info`), and DOCKER_HOST / `docker context ls`.",
+)
+DOCKER_HOST_MALFORMED = Problem(
+    "DOCKER_HOST is malformed",
+    UsageError,
+    "{source}={value!r} is not a Docker engine address: {why}.",
+    "Use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]; or unset DOCKER_HOST to use "
+    "the current docker context (`docker context ls`).",
+    examples=(("source", "DOCKER_HOST"),),
+)
+DOCKER_SSH_FAILED = Problem(
+    "The remote engine cannot be reached over ssh",
+    DockerUnavailableError,
+    "Cannot connect to the Docker engine at {endpoint} over ssh: {detail}",
+    "owui-dev runs your system's `ssh` (with your ~/.ssh/config, keys, agent and known_hosts), as the docker CLI "
+    "does: check that `ssh {target} docker version` works from this terminal.",
 )
 DOCKER_CONTEXT_MISSING = Problem(
     "The current docker context does not exist",
@@ -186,6 +202,12 @@ AGENT_NO_AUTHTOKEN = Problem(
     f"Sign up (free) and copy your authtoken from {AUTHTOKEN_URL}, then pass --authtoken, set "
     "NGROK_AUTHTOKEN, or run `ngrok config add-authtoken TOKEN`.",
 )
+AUTHTOKEN_MALFORMED = Problem(
+    "The authtoken given cannot be one (empty, too short, spaces inside)",
+    UsageError,
+    "The ngrok authtoken from {source} cannot be an authtoken: {why}.",
+    f"Copy it again from {AUTHTOKEN_URL} (one word of about 40-50 letters, digits and `_`) and fix {{source}}.",
+)
 AUTHTOKEN_INVALID = Problem(
     "The authtoken is invalid or revoked (ERR_NGROK_105, ERR_NGROK_107)",
     AuthtokenError,
@@ -269,6 +291,14 @@ BINARY_NOT_EXECUTABLE = Problem(
     NgrokBinaryError,
     "The ngrok binary given by {source} is not executable: {path}",
     "Run `chmod +x {path}`, or point {source} at the real ngrok binary.",
+)
+BINARY_IS_PYNGROK_WRAPPER = Problem(
+    "--ngrok-path / NGROK_PATH is pyngrok's `ngrok` command, not the agent",
+    NgrokBinaryError,
+    "The ngrok given by {source} is pyngrok's `ngrok` command ({path}): a Python wrapper that starts the real agent "
+    "as its own child (and may download it first), not the ngrok agent itself.",
+    "Point {source} at the agent binary itself (pyngrok keeps its copy at {managed}; or install ngrok from "
+    f"{DOWNLOAD_URL}), or leave {{source}} unset: owui-dev then finds the agent on PATH or downloads it.",
 )
 DOWNLOAD_FAILED = Problem(
     "ngrok is not installed and cannot be downloaded",
@@ -384,16 +414,17 @@ NOT_RUNNING = Problem(
 SECTIONS: list[tuple[str, list[Problem]]] = [
     (
         "Docker",
-        [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_CONTEXT_MISSING,
-         IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED, PORT_BUSY,
-         NAME_TAKEN, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
+        [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_HOST_MALFORMED, DOCKER_SSH_FAILED,
+         DOCKER_CONTEXT_MISSING, IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED,
+         PORT_BUSY, NAME_TAKEN, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
     ),
     (
         "ngrok",
-        [NO_AUTHTOKEN, AGENT_NO_AUTHTOKEN, AUTHTOKEN_INVALID, SESSION_LIMIT, ENDPOINT_ONLINE, LEFTOVER_AGENT,
-         AGENT_TOO_OLD, USAGE_LIMIT, DOMAIN_NOT_OWNED, NGROK_UNREACHABLE, TUNNEL_FAILED, AGENT_START_FAILED,
-         AGENT_DIED, AGENT_NOT_ANSWERING, BINARY_MISSING, BINARY_NOT_EXECUTABLE, DOWNLOAD_FAILED, VERIFY_CERT,
-         VERIFY_NO_UPSTREAM, VERIFY_USAGE_LIMIT, VERIFY_FAILED],
+        [NO_AUTHTOKEN, AUTHTOKEN_MALFORMED, AGENT_NO_AUTHTOKEN, AUTHTOKEN_INVALID, SESSION_LIMIT, ENDPOINT_ONLINE,
+         LEFTOVER_AGENT, AGENT_TOO_OLD, USAGE_LIMIT, DOMAIN_NOT_OWNED, NGROK_UNREACHABLE, TUNNEL_FAILED,
+         AGENT_START_FAILED, AGENT_DIED, AGENT_NOT_ANSWERING, BINARY_MISSING, BINARY_NOT_EXECUTABLE,
+         BINARY_IS_PYNGROK_WRAPPER, DOWNLOAD_FAILED, VERIFY_CERT, VERIFY_NO_UPSTREAM, VERIFY_USAGE_LIMIT,
+         VERIFY_FAILED],
     ),
     (
         "Running and safety",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from types import FrameType
 
 from owui_dev import openwebui, problems
-from owui_dev.config import PullPolicy, Secret, UpSettings
+from owui_dev.config import PullPolicy, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
@@ -289,11 +289,12 @@ def _authtoken(settings: UpSettings, reporter: Reporter) -> Secret:
     from owui_dev.tunnel import save_authtoken
 
     typed = reporter.ask_secret(f"ngrok needs your account's authtoken (free account; copy it from {AUTHTOKEN_URL}).")
-    if not typed:
+    if not typed or not typed.strip():
         raise problems.NO_AUTHTOKEN()
-    path = save_authtoken(typed)
+    token = authtoken_from(typed, "what you typed")  # refused before it is saved
+    path = save_authtoken(token.value)
     reporter.step(f"ngrok authtoken saved to {path}")
-    return Secret(typed, str(path))
+    return Secret(token.value, str(path))
 
 
 def _existing_container(engine: DockerEngine, name: str) -> ContainerInfo | None:

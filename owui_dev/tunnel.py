@@ -15,16 +15,18 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from owui_dev import problems
-from owui_dev.config import Secret
+from owui_dev.config import MIN_AUTHTOKEN_LENGTH, Secret, authtoken_from
 from owui_dev.errors import OwuiDevError
 from owui_dev.state import runs_dir, write_private
 
@@ -64,12 +66,16 @@ def _agent_stderr_merged() -> Iterator[None]:
 
 
 AGENT_START_TIMEOUT = 20
+# How long the agent (and whatever it started) gets to end on SIGTERM before SIGKILL.
+AGENT_STOP_GRACE = 2.0
 
 
 @dataclass(frozen=True)
 class NgrokBinary:
     path: str
     source: str  # --ngrok-path, NGROK_PATH, PATH, or managed
+    # pyngrok's `ngrok` commands met on PATH before this one and passed over (they are not the agent).
+    skipped: tuple[str, ...] = ()
 
     @property
     def needs_install(self) -> bool:
@@ -91,8 +97,44 @@ def ngrok_config_files() -> list[Path]:
     return [ngrok_config_dir() / "ngrok.yml", Path.home() / ".ngrok2" / "ngrok.yml"]
 
 
+def managed_binary_path() -> str:
+    """Where pyngrok installs the agent (its default), and where owui-dev lets it download one."""
+    return str(ngrok_config_dir() / ("ngrok.exe" if sys.platform == "win32" else "ngrok"))
+
+
+_PYNGROK_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+pyngrok(?:\.\w+)*[ \t]+import\b|import[ \t]+pyngrok\b)", re.M)
+
+
+def is_pyngrok_wrapper(path: str) -> bool:
+    """Whether `path` is pyngrok's own `ngrok` command rather than the agent.
+
+    pyngrok declares the console scripts `ngrok` and `pyngrok` (both `pyngrok.ngrok:main`), so an environment
+    with owui-dev in it has an `ngrok` next to `owui-dev`. pip writes it as a Python script: a `#!` line naming
+    the environment's python (or, for a long path, `#!/bin/sh` plus an `exec` of it), then
+    `from pyngrok.ngrok import main`; on Windows a launcher .exe with that script zipped onto its end. Run as
+    the agent, it would download the real agent and start it as a child that outlives the wrapper. The agent
+    itself is a compiled binary, never a script importing pyngrok.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if head.startswith(b"#!"):
+        return b"\0" not in head and _PYNGROK_IMPORT.search(head) is not None
+    if head.startswith(b"MZ"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as launcher:
+                return _PYNGROK_IMPORT.search(launcher.read("__main__.py")[:4096]) is not None
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return False
+    return False
+
+
 def resolve_binary(explicit: str | None, explicit_source: str | None) -> NgrokBinary:
-    """--ngrok-path / NGROK_PATH, else `ngrok` on PATH, else pyngrok's managed install."""
+    """--ngrok-path / NGROK_PATH, else the first `ngrok` on PATH that is the agent, else pyngrok's managed install."""
     if explicit:
         path = os.path.expanduser(explicit)
         source = explicit_source or "--ngrok-path"
@@ -100,12 +142,24 @@ def resolve_binary(explicit: str | None, explicit_source: str | None) -> NgrokBi
             raise problems.BINARY_MISSING(source=source, path=path)
         if not os.access(path, os.X_OK):
             raise problems.BINARY_NOT_EXECUTABLE(source=source, path=path)
+        if is_pyngrok_wrapper(path):
+            raise problems.BINARY_IS_PYNGROK_WRAPPER(source=source, path=path, managed=managed_binary_path())
         return NgrokBinary(path, source)
-    on_path = shutil.which("ngrok")
-    if on_path:
-        return NgrokBinary(on_path, "PATH")
-    name = "ngrok.exe" if sys.platform == "win32" else "ngrok"
-    return NgrokBinary(str(ngrok_config_dir() / name), "managed")
+    skipped: list[str] = []
+    seen: set[str] = set()
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        folder = folder or os.curdir
+        if os.path.normcase(folder) in seen:
+            continue
+        seen.add(os.path.normcase(folder))
+        found = shutil.which("ngrok", path=folder)
+        if found is None:
+            continue
+        if is_pyngrok_wrapper(found):
+            skipped.append(found)
+            continue
+        return NgrokBinary(found, "PATH", tuple(skipped))
+    return NgrokBinary(managed_binary_path(), "managed", tuple(skipped))
 
 
 def install_managed_binary(binary: NgrokBinary) -> None:
@@ -130,7 +184,9 @@ def _token_in(config: Any) -> str | None:
 
 
 def find_authtoken(given: Secret | None) -> Secret | None:
-    """--authtoken / NGROK_AUTHTOKEN (already in `given`), else the one ngrok itself has saved."""
+    """--authtoken / NGROK_AUTHTOKEN (already in `given`), else the one ngrok itself has saved.
+
+    A saved one that cannot be an authtoken is a usage error naming the file, before anything starts."""
     if given is not None:
         return given
     import yaml
@@ -141,7 +197,7 @@ def find_authtoken(given: Secret | None) -> Secret | None:
         except (OSError, yaml.YAMLError):
             continue
         if token:
-            return Secret(token, str(path))
+            return authtoken_from(token, str(path))
     return None
 
 
@@ -211,10 +267,22 @@ def end_leftover_agents(run_name: str) -> list[int]:
     return ended
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "<authtoken>")
+REDACTED = "<authtoken>"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Each secret, wherever it occurs whole, becomes <authtoken>; nothing else in `text` changes.
+
+    An authtoken (20+ characters, refused up front otherwise) is replaced wherever it occurs, also inside
+    escaped text such as a logfmt `err="...\\nYour authtoken: TOKEN\\n..."`: a string that long occurs
+    nowhere by chance. A shorter secret is replaced only where it stands alone, so that it cannot rewrite
+    parts of ordinary words.
+    """
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+        if len(secret) >= MIN_AUTHTOKEN_LENGTH:
+            text = text.replace(secret, REDACTED)
+        else:
+            text = re.sub(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", REDACTED, text)
     return text
 
 
@@ -446,12 +514,12 @@ class NgrokTunnel:
         return self.info.public_url
 
     def _kill_agent(self) -> None:
-        """Kill the agent without pyngrok's lock, which a stuck start may hold."""
+        """End the agent and all it started, without pyngrok's lock, which a stuck start may hold."""
         from pyngrok import process
 
         running = process._current_processes.get(self.binary.path)
-        if running is not None and running.proc.poll() is None:
-            running.proc.kill()
+        if running is not None:
+            end_process_group(running.proc, grace=AGENT_STOP_GRACE)
 
     def agent_alive(self) -> bool:
         from pyngrok import process
@@ -484,6 +552,72 @@ class NgrokTunnel:
                 self._config_path.unlink()
         done.append(f"ended the ngrok agent{f' (pid {pid})' if pid else ''}")
         return done
+
+
+def end_process_group(proc: subprocess.Popen[Any], *, grace: float) -> None:
+    """SIGTERM to the agent's whole process group, SIGKILL to what is left after `grace` seconds.
+
+    pyngrok starts the agent with start_new_session=True, so the agent leads a group of its own, and
+    whatever it starts (a wrapper's child holding the tunnel, say) is in it too: ending only the process
+    we started could leave a public tunnel behind. Also when interrupted while waiting, the SIGKILL is sent.
+    """
+    pgid = proc.pid
+    if sys.platform == "win32" or pgid == os.getpgrp():  # no process groups, or not one of its own
+        with contextlib.suppress(OSError):
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(grace)
+        return
+    try:
+        if _signal_group(pgid, signal.SIGTERM) and not _group_ended(proc, pgid, grace):
+            _signal_group(pgid, signal.SIGKILL)
+            _group_ended(proc, pgid, grace)
+    except BaseException:
+        _signal_group(pgid, signal.SIGKILL)
+        raise
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """False when nothing is left in the group."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal: not ours, leave it
+        return False
+    return True
+
+
+def _group_ended(proc: subprocess.Popen[Any], pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        proc.poll()  # reaps the leader once it ended
+        if not _group_alive(pgid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Any live member left? Zombies do not count: an orphan's reaper may be slow or absent (a container's init)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    proc_fs = Path("/proc")
+    if not proc_fs.is_dir():
+        return True
+    for entry in proc_fs.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
 
 
 _DOWN = ("heartbeat timeout", "session closed", "failed to reconnect session", "session closing")

@@ -38,6 +38,7 @@ DOCKER_FIXTURES = frozenset({"docker_client", "engine", "fake_image", "names", "
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _deselect_real_image_tests(config, items)
     wrongly_marked = []
     for item in items:
         params = set(getattr(getattr(item, "callspec", None), "params", {}))
@@ -100,6 +101,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", f"{len(_unreviewed_skips)} skipped test(s) not on tests/allowed_skips.txt")
         for nodeid, reason in _unreviewed_skips:
             terminalreporter.write_line(f"{nodeid}: {reason} (a failure in CI)")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--openwebui-image",
+        action="store_true",
+        help="also run the tests marked openwebui_image, against the real Open WebUI image "
+        "(ghcr.io/open-webui/open-webui:main as ../shared/openwebui-image/build.sh builds it)",
+    )
+
+
+def _deselect_real_image_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without --openwebui-image the real-image tests are deselected (not skipped: a skip in CI is a failure)."""
+    if config.getoption("--openwebui-image"):
+        return
+    real = [item for item in items if item.get_closest_marker("openwebui_image")]
+    if real:
+        config.hook.pytest_deselected(items=real)
+        items[:] = [item for item in items if not item.get_closest_marker("openwebui_image")]
 
 
 @pytest.fixture(autouse=True)

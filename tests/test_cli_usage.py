@@ -83,20 +83,21 @@ def test_usage_error_in_json_mode_is_one_json_line_on_stderr() -> None:
 
 
 def test_settings_precedence_flags_over_environment() -> None:
-    environ = {"NGROK_PATH": "/env/ngrok", "NGROK_AUTHTOKEN": "env-token"}
+    environ = {"NGROK_PATH": "/env/ngrok", "NGROK_AUTHTOKEN": "2envTOKENnotREAL_abcdefghijklmnopq"}
     from_env = build_up_settings(environ=environ)
     assert from_env.ngrok_path == "/env/ngrok"
     assert from_env.ngrok_path_source == "NGROK_PATH"
     assert from_env.authtoken is not None
     assert from_env.authtoken.source == "NGROK_AUTHTOKEN"
-    from_flags = build_up_settings(ngrok_path="/flag/ngrok", authtoken="flag-token", environ=environ)
+    flag_token = "2flagTOKENnotREAL_abcdefghijklmnop"
+    from_flags = build_up_settings(ngrok_path="/flag/ngrok", authtoken=flag_token, environ=environ)
     assert from_flags.ngrok_path == "/flag/ngrok"
     assert from_flags.authtoken is not None
-    assert from_flags.authtoken.value == "flag-token"
+    assert from_flags.authtoken.value == flag_token
 
 
 def test_secrets_never_show_in_repr() -> None:
-    settings = build_up_settings(authtoken="s3cr3t-token-value", environ={})
+    settings = build_up_settings(authtoken="s3cr3tTOKENvalue_abcdefghijklmnopq", environ={})
     assert "s3cr3t" not in repr(settings)
     assert "s3cr3t" not in str(settings.authtoken)
 

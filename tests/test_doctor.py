@@ -209,15 +209,16 @@ def test_probe_setting_is_parsed_and_checked() -> None:
 
 
 def test_settings_follow_up_s_precedence() -> None:
+    token = "2envTOKENnotREAL_abcdefghijklmnopq"
     settings = build_doctor_settings(
-        port=4000, environ={"NGROK_PATH": "/env/ngrok", "NGROK_AUTHTOKEN": "env-token", "OWUI_DEV_NGROK_PROBE": "off"}
+        port=4000, environ={"NGROK_PATH": "/env/ngrok", "NGROK_AUTHTOKEN": token, "OWUI_DEV_NGROK_PROBE": "off"}
     )
     assert (settings.port, settings.port_explicit) == (4000, True)
     assert (settings.ngrok_path, settings.ngrok_path_source) == ("/env/ngrok", "NGROK_PATH")
     assert settings.authtoken is not None
     assert settings.authtoken.source == "NGROK_AUTHTOKEN"
     assert settings.ngrok_probe is None
-    assert "env-token" not in repr(settings)
+    assert token not in repr(settings)
 
 
 def test_authtoken_from_ngrok_config_shows_its_source_never_the_token(listener: str) -> None:

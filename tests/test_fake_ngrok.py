@@ -1068,3 +1068,82 @@ def test_the_policy_answers_before_the_interstitial(agent_env: AgentEnv, upstrea
     signed_in = {"User-Agent": BROWSER_UA, OAUTH_HEADER: "a@b.com"}
     status, headers, _ = fetch(tunnel.public_url, agent_env.ca, "/", signed_in)
     assert headers.get("Ngrok-Error-Code") == "ERR_NGROK_6024"
+
+
+# ------------------------------------------------------------------ WebSockets to the fake Open WebUI
+
+
+@pytest.fixture(scope="module")
+def fake_openwebui_port(docker_client: Any, fake_image: str) -> Iterator[int]:
+    """A fake Open WebUI container on a free 127.0.0.1 port (the agent's upstream)."""
+    import contextlib as _contextlib
+
+    import docker.errors
+
+    container = docker_client.containers.run(
+        fake_image, detach=True, labels={"owui-dev-test": "1"}, ports={"8080/tcp": ("127.0.0.1", None)}
+    )
+    try:
+        container.reload()
+        port = int(container.ports["8080/tcp"][0]["HostPort"])
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, container.logs().decode(errors="replace")
+            time.sleep(0.1)
+        yield port
+    finally:
+        with _contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True)
+
+
+def wss_connect(public_url: str, ca: str) -> Any:
+    from websockets.sync.client import connect
+
+    url = public_url.replace("https://", "wss://") + "/ws/socket.io/?EIO=4&transport=websocket"
+    return connect(url, ssl=ssl.create_default_context(cafile=ca), open_timeout=10)
+
+
+@pytest.mark.docker
+def test_socketio_websocket_through_the_public_https_side(agent_env: AgentEnv, fake_openwebui_port: int) -> None:
+    tunnel = ngrok.connect(fake_openwebui_port, pyngrok_config=agent_env.config())
+    with wss_connect(tunnel.public_url, agent_env.ca) as ws:
+        opened = str(ws.recv(timeout=10))
+        assert opened.startswith('0{"sid":"'), opened
+        assert json.loads(opened[1:])["upgrades"] == []
+        ws.send("40")
+        assert str(ws.recv(timeout=10)).startswith('40{"sid":"')
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    ("mode", "status", "marker"),
+    [
+        ("strip_upgrade", 400, b'{"detail":"Invalid WebSocket upgrade request"}'),
+        ("bad_gateway", 502, b"ERR_NGROK_3004"),
+    ],
+)
+def test_broken_websocket_upgrades(
+    agent_env: AgentEnv,
+    fake_openwebui_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    status: int,
+    marker: bytes,
+) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    monkeypatch.setenv("FAKE_NGROK_WEBSOCKET", mode)
+    tunnel = ngrok.connect(fake_openwebui_port, pyngrok_config=agent_env.config())
+    with pytest.raises(InvalidStatus) as refused:
+        wss_connect(tunnel.public_url, agent_env.ca)
+    assert refused.value.response.status_code == status
+    assert marker in refused.value.response.body
+    # Plain requests still pass.
+    code, _, body = get(tunnel.public_url + "/health", agent_env.ca)
+    assert (code, body) == (200, b'{"status":true}')

@@ -134,7 +134,12 @@ def fakes(engine: Any, image: str) -> Iterator[Fakes]:
     containers: list[Any] = []
     volumes: list[Any] = []
 
-    def start(env: dict[str, str] | None = None, volume: str | None = None, wait: bool = True) -> Fake:
+    def start(
+        env: dict[str, str] | None = None,
+        volume: str | None = None,
+        wait: bool = True,
+        extra_hosts: dict[str, str] | None = None,
+    ) -> Fake:
         container = engine.containers.run(
             image,
             detach=True,
@@ -142,6 +147,7 @@ def fakes(engine: Any, image: str) -> Iterator[Fakes]:
             labels={LABEL: "1"},
             ports={"8080/tcp": ("127.0.0.1", None)},
             volumes={volume: {"bind": DATA, "mode": "rw"}} if volume else None,
+            extra_hosts=extra_hosts,
         )
         containers.append(container)
         container.reload()
@@ -511,3 +517,157 @@ def test_concurrent_first_signups_make_one_admin(fakes: Fakes) -> None:
     roles = [r.json()["role"] for r in responses if r.status_code == 200]
     assert roles.count("admin") == 1
     assert set(roles) <= {"admin", "pending"}
+
+
+# ---------------------------------------------------------------------------------------------- voice-call path
+# The shapes shared with the real Open WebUI are asserted in test_openwebui_contract.py (fake and real image);
+# here: the fake's own knobs and what the real image cannot be made to show in a test.
+
+ADMIN_ENV = {"WEBUI_ADMIN_EMAIL": "admin@example.com", "WEBUI_ADMIN_PASSWORD": "pw"}
+
+
+def admin_token(fake: Fake) -> str:
+    response = fake.signin("admin@example.com", "pw")
+    assert response.status_code == 200, response.text
+    return str(response.json()["token"])
+
+
+def transcribe(
+    fake: Fake, token: str, data: bytes, name: str = "clip.wav", ctype: str = "audio/wav"
+) -> requests.Response:
+    return requests.post(
+        fake.url + "/api/v1/audio/transcriptions",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": (name, data, ctype)},
+        timeout=30,
+    )
+
+
+def wav(seconds: float = 0.5, level: int = 0) -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as clip:
+        clip.setnchannels(1)
+        clip.setsampwidth(2)
+        clip.setframerate(16000)
+        clip.writeframes(level.to_bytes(2, "little", signed=True) * int(16000 * seconds))
+    return buffer.getvalue()
+
+
+def test_transcripts_come_from_the_table_by_sha256(fakes: Fakes) -> None:
+    import hashlib
+
+    known, other, unknown = wav(0.5, 1), wav(0.5, 2), wav(0.5, 3)
+    table = f"{hashlib.sha256(known).hexdigest()}=Hello from the fake; it has a semicolon? no"
+    fake = fakes.start({**ADMIN_ENV, "FAKE_TRANSCRIPTS": table.split(";")[0]})
+    code, _ = fake.exec(
+        "sh", "-c", f"echo '{hashlib.sha256(other).hexdigest()}=Said with \"quotes\"' > /app/fake/transcripts"
+    )
+    assert code == 0
+    token = admin_token(fake)
+
+    heard = transcribe(fake, token, known)
+    assert heard.status_code == 200, heard.text
+    assert heard.json()["text"] == "Hello from the fake"
+    stem = heard.json()["filename"].removesuffix(".wav")
+    assert fake.exec("cat", f"{DATA}/cache/audio/transcriptions/{stem}.json")[1] == '{"text":"Hello from the fake"}'
+    saved = fake.exec("sha256sum", f"{DATA}/cache/audio/transcriptions/{stem}.wav")[1]
+    assert saved.startswith(hashlib.sha256(known).hexdigest())  # the upload is kept byte for byte
+
+    assert transcribe(fake, token, other).json()["text"] == 'Said with "quotes"'
+    assert transcribe(fake, token, unknown, "clip.webm", "audio/webm;codecs=opus").json()["text"] == ""
+
+
+def test_stt_engines_the_fake_does_not_act_out(fakes: Fakes) -> None:
+    deepgram = fakes.start({**ADMIN_ENV, "AUDIO_STT_ENGINE": "deepgram"})
+    refused = transcribe(deepgram, admin_token(deepgram), wav())
+    assert refused.status_code == 501
+    assert "not acted out" in refused.json()["detail"]
+    unknown = fakes.start({**ADMIN_ENV, "AUDIO_STT_ENGINE": "nonsense"})
+    failed = transcribe(unknown, admin_token(unknown), wav())
+    assert (failed.status_code, failed.json()) == (400, {"detail": "Transcription failed."})
+    no_model = fakes.start({**ADMIN_ENV, "WHISPER_MODEL": ""})
+    none = transcribe(no_model, admin_token(no_model), wav())
+    assert (none.status_code, none.json()) == (
+        500,
+        {"detail": "Error transcribing chunk: 'NoneType' object has no attribute 'transcribe'"},
+    )
+
+
+def ollama_urls(fake: Fake) -> list[str]:
+    response = fake.get("/ollama/config", admin_token(fake))
+    assert response.status_code == 200, response.text
+    return list(response.json()["OLLAMA_BASE_URLS"])
+
+
+def test_ollama_url_resolution_like_config_py(fakes: Fakes) -> None:
+    assert ollama_urls(fakes.start(ADMIN_ENV)) == ["http://host.docker.internal:11434"]  # image default /ollama
+    assert ollama_urls(fakes.start({**ADMIN_ENV, "USE_OLLAMA_DOCKER": "true"})) == ["http://localhost:11434"]
+    assert ollama_urls(fakes.start({**ADMIN_ENV, "ENV": "dev"})) == ["/ollama"]
+    listed = fakes.start({**ADMIN_ENV, "OLLAMA_BASE_URLS": "http://a:1; http://b:2", "OLLAMA_BASE_URL": "http://c:3"})
+    assert ollama_urls(listed) == ["http://a:1", "http://b:2"]
+    old_style = fakes.start({**ADMIN_ENV, "OLLAMA_BASE_URL": "", "OLLAMA_API_BASE_URL": "http://d:4/api"})
+    assert ollama_urls(old_style) == ["http://d:4"]
+
+    # Seeded at the first start: a later OLLAMA_BASE_URL is ignored unless ENABLE_PERSISTENT_CONFIG=False.
+    volume = fakes.volume()
+    first = fakes.start({**ADMIN_ENV, "OLLAMA_BASE_URL": "http://first:11434/"}, volume=volume)
+    assert ollama_urls(first) == ["http://first:11434"]
+    first.container.stop()
+    second = fakes.start({**ADMIN_ENV, "OLLAMA_BASE_URL": "http://second:11434"}, volume=volume)
+    assert ollama_urls(second) == ["http://first:11434"]
+    second.container.stop()
+    third = fakes.start(
+        {**ADMIN_ENV, "OLLAMA_BASE_URL": "http://second:11434", "ENABLE_PERSISTENT_CONFIG": "False"}, volume=volume
+    )
+    assert ollama_urls(third) == ["http://second:11434"]
+
+
+def test_ollama_port_falls_back_to_12434_when_only_that_answers(fakes: Fakes) -> None:
+    # Something on 12434 (and nothing on 11434) behind host.docker.internal: another fake, listening there.
+    runner = fakes.start({"PORT": "12434"}, wait=False)
+    runner.container.reload()
+    address = runner.container.attrs["NetworkSettings"]["IPAddress"]
+    deadline = time.monotonic() + 15
+    while runner.exec("wget", "-q", "-O", "-", "http://127.0.0.1:12434/health")[0] != 0:
+        assert time.monotonic() < deadline, runner.logs()
+        time.sleep(0.1)
+    fake = fakes.start(ADMIN_ENV, extra_hosts={"host.docker.internal": address})
+    assert ollama_urls(fake) == ["http://host.docker.internal:12434"]
+    explicit = fakes.start(
+        {**ADMIN_ENV, "OLLAMA_BASE_URL": "http://host.docker.internal:11434"},
+        extra_hosts={"host.docker.internal": address},
+    )
+    assert ollama_urls(explicit) == ["http://host.docker.internal:11434"]  # an explicit URL is not probed
+
+
+def test_a_silent_ollama_costs_the_model_list_timeout(fakes: Fakes) -> None:
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("0.0.0.0", 0))
+    listener.listen(8)  # accepts connections, never answers
+    try:
+        port = listener.getsockname()[1]
+        env = {
+            **ADMIN_ENV,
+            "OLLAMA_BASE_URL": f"http://host.docker.internal:{port}",
+            "AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST": "2",
+            "ENABLE_OPENAI_API": "false",
+        }
+        fake = fakes.start(env, extra_hosts={"host.docker.internal": "host-gateway"})
+        token = admin_token(fake)
+        started = time.monotonic()
+        response = fake.get("/api/models", token)
+        elapsed = time.monotonic() - started
+        assert (response.status_code, response.json()) == (200, {"data": []})
+        assert 1.5 < elapsed < 6, elapsed
+    finally:
+        listener.close()
+
+
+def test_slim_shows_in_the_app_config(fakes: Fakes) -> None:
+    assert fakes.start().config()["features"]["slim"] is False
+    assert fakes.start({"USE_SLIM_DOCKER": "true"}).config()["features"]["slim"] is True

@@ -1,10 +1,12 @@
 #!/bin/sh
 # One HTTP/1.1 exchange of the fake Open WebUI (run by `nc -ll -e` per connection).
 # stdin/stdout are the socket; fd 3 is the container's stdout (access log).
-# Route behaviour follows open_webui/main.py and open_webui/routers/auths.py (0.12.x).
+# Route behaviour follows open_webui/main.py and open_webui/routers/auths.py (0.12.x); the voice-call
+# routes (models, audio, socket.io) are in voice.sh.
 
 set -f
 . /app/fake/lib.sh
+. /app/fake/voice.sh
 
 exec 4>&1 1>&3 3>&- # fd 4: socket (response), fd 1: container log
 
@@ -23,6 +25,11 @@ AUTHORIZATION=""
 COOKIE=""
 HOST_HDR=""
 EXPECT=""
+CONTENT_TYPE=""
+UPGRADE=""
+CONNECTION_HDR=""
+WS_KEY=""
+WS_VERSION=""
 while read -r -t 10 H; do
     H=${H%"$CR"}
     [ -z "$H" ] && break
@@ -35,13 +42,26 @@ while read -r -t 10 H; do
         cookie) COOKIE=$VALUE ;;
         host) HOST_HDR=$VALUE ;;
         expect) EXPECT=$(lower "$VALUE") ;;
+        content-type) CONTENT_TYPE=$VALUE ;;
+        upgrade) UPGRADE=$VALUE ;;
+        connection) CONNECTION_HDR=$VALUE ;;
+        sec-websocket-key) WS_KEY=$VALUE ;;
+        sec-websocket-version) WS_VERSION=$VALUE ;;
     esac
 done
 case "$CONTENT_LENGTH" in '' | *[!0-9]*) CONTENT_LENGTH=0 ;; esac
+# The body goes to a file first (shell variables cannot hold NUL bytes: uploads are binary).
+REQ_BODY_FILE="$RUN_DIR/body.$$"
+trap 'rm -f "$REQ_BODY_FILE"' EXIT
+: >"$REQ_BODY_FILE"
 BODY=""
 if [ "$CONTENT_LENGTH" -gt 0 ]; then
     [ "$EXPECT" = "100-continue" ] && printf 'HTTP/1.1 100 Continue\r\n\r\n' >&4
-    BODY=$(timeout 10 head -c "$CONTENT_LENGTH")
+    timeout 30 head -c "$CONTENT_LENGTH" >"$REQ_BODY_FILE"
+    case "$(lower "$CONTENT_TYPE")" in
+        multipart/*) ;;
+        *) BODY=$(cat "$REQ_BODY_FILE") ;;
+    esac
 fi
 
 # ---------------------------------------------------------------- response helpers
@@ -181,6 +201,32 @@ resolve_user() {
 
 user_field() { printf '%s' "$USER_LINE" | cut -f "$1"; }
 
+# utils/auth.py get_current_user: the session user, or a 401 answered (returns 1).
+authenticate() {
+    AUTH_TOKEN=$(request_token)
+    if [ -z "$AUTH_TOKEN" ]; then detail 401 'Not authenticated'; return 1; fi
+    resolve_user "$AUTH_TOKEN"
+    case $? in
+        0) return 0 ;;
+        2 | 3) detail 401 "$INVALID_TOKEN" ;;
+        *) detail 401 "$UNAUTHORIZED" ;;
+    esac
+    return 1
+}
+# get_verified_user (roles user, admin) and get_admin_user: others get 401 with ACCESS_PROHIBITED.
+verified_user() {
+    authenticate || return 1
+    case "$(user_field 4)" in admin | user) return 0 ;; esac
+    detail 401 "$ACCESS_PROHIBITED"
+    return 1
+}
+admin_user() {
+    authenticate || return 1
+    [ "$(user_field 4)" = admin ] && return 0
+    detail 401 "$ACCESS_PROHIBITED"
+    return 1
+}
+
 session_json() { # session_json TOKEN EXPIRES_AT PROFILE_URL [extra]
     printf '{"token":"%s","token_type":"Bearer","expires_at":%s,"id":"%s","email":"%s","name":"%s","role":"%s","profile_image_url":"%s"%s,"permissions":%s}' \
         "$1" "$2" "$(user_field 1)" "$(user_field 2)" "$(user_field 3)" "$(user_field 4)" "$3" "${4:-}" "$PERMISSIONS_JSON"
@@ -242,7 +288,8 @@ route_config() {
     if env_true ENABLE_WEBSOCKET_SUPPORT True; then _ws=true; else _ws=false; fi
     _hdr=""
     [ -n "${WEBUI_AUTH_TRUSTED_EMAIL_HEADER:-}" ] && _hdr=true
-    _features="\"slim\":false,\"auth\":$_auth,\"auth_trusted_header\":${_hdr:-false},\"enable_signup_password_confirmation\":$_spc,\"enable_ldap\":$(config_get ldap.enable),\"enable_signup\":$(config_get ui.enable_signup),\"enable_login_form\":$(config_get ui.enable_login_form),\"enable_websocket\":$_ws"
+    if env_true USE_SLIM_DOCKER False; then _slim=true; else _slim=false; fi
+    _features="\"slim\":$_slim,\"auth\":$_auth,\"auth_trusted_header\":${_hdr:-false},\"enable_signup_password_confirmation\":$_spc,\"enable_ldap\":$(config_get ldap.enable),\"enable_signup\":$(config_get ui.enable_signup),\"enable_login_form\":$(config_get ui.enable_login_form),\"enable_websocket\":$_ws"
     _extra=""
     if [ -n "$USER_LINE" ]; then
         _features="$_features,\"enable_api_keys\":$(config_get auth.enable_api_keys),\"enable_password_change_form\":$(config_get ui.enable_password_change_form),\"enable_version_update_check\":true,\"enable_community_sharing\":true,\"enable_message_rating\":true,\"enable_folders\":true,\"enable_notes\":true,\"enable_memories\":true,\"enable_channels\":false,\"enable_web_search\":false,\"enable_code_execution\":true,\"enable_code_interpreter\":true,\"enable_image_generation\":false,\"enable_admin_export\":true,\"enable_admin_chat_access\":true"
@@ -254,14 +301,8 @@ route_config() {
 }
 
 route_session_user() {
-    _tok=$(request_token)
-    if [ -z "$_tok" ]; then detail 401 'Not authenticated'; return; fi
-    resolve_user "$_tok"
-    case $? in
-        0) ;;
-        2 | 3) detail 401 "$INVALID_TOKEN"; return ;;
-        *) detail 401 "$UNAUTHORIZED"; return ;;
-    esac
+    authenticate || return
+    _tok=$AUTH_TOKEN
     _exp=$(T="$_tok" awk -F '\t' '$1 == ENVIRON["T"] { print $3; exit }' "$TOKENS_FILE")
     json 200 "$(session_json "$_tok" "${_exp:-null}" "$(user_field 7)" ',"bio":null,"gender":null,"date_of_birth":null,"status_emoji":null,"status_message":null,"status_expires_at":null')"
 }
@@ -319,6 +360,25 @@ route_signin() {
     fi
 }
 
+# POST /api/v1/auths/add (admin): an account with the given role (default pending); answers it with a token.
+route_add_user() {
+    admin_user || return
+    parse_form "name email password" || return
+    eval "$(printf '%s' "$BODY" | awk -v keys="role" -f "$FAKE_HOME/json.awk")"
+    _role=pending
+    # shellcheck disable=SC2154
+    [ "$J_role_t" = s ] && _role=$J_role
+    _email=$(lower "$J_email")
+    if ! valid_email "$_email"; then detail 400 "$INVALID_EMAIL_FORMAT"; return; fi
+    if [ -n "$(user_by_email "$_email")" ]; then detail 400 "$EMAIL_TAKEN"; return; fi
+    lock
+    _id=$(add_user "$_email" "$J_name" "$_role" "$J_password" /user.png)
+    unlock
+    issue_session "$_id" password
+    USER_LINE=$(user_by_id "$_id")
+    json 200 "{\"id\":\"$_id\",\"name\":\"$(user_field 3)\",\"role\":\"$(user_field 4)\",\"email\":\"$(user_field 2)\",\"profile_image_url\":\"/api/v1/users/$_id/profile/image\",\"token\":\"$TOKEN\",\"token_type\":\"Bearer\"}"
+}
+
 route_signout() {
     _tok=$(request_token)
     if [ -n "$_tok" ] && [ -f "$TOKENS_FILE" ]; then
@@ -358,6 +418,20 @@ case "$REQ_PATH" in
         if [ "$METHOD" = POST ]; then route_signin; else method_not_allowed POST; fi ;;
     /api/v1/auths/signout)
         if [ "$METHOD" = POST ]; then route_signout; else method_not_allowed POST; fi ;;
+    /api/v1/auths/add)
+        if [ "$METHOD" = POST ]; then route_add_user; else method_not_allowed POST; fi ;;
+    /ollama/config)
+        if [ "$METHOD" = GET ]; then route_ollama_config; else method_not_allowed GET; fi ;;
+    /openai/config)
+        if [ "$METHOD" = GET ]; then route_openai_config; else method_not_allowed GET; fi ;;
+    /api/models | /api/v1/models)
+        if [ "$METHOD" = GET ]; then route_models; else method_not_allowed GET; fi ;;
+    /api/v1/audio/config)
+        if [ "$METHOD" = GET ]; then route_audio_config; else method_not_allowed GET; fi ;;
+    /api/v1/audio/transcriptions)
+        if [ "$METHOD" = POST ]; then route_transcriptions; else method_not_allowed POST; fi ;;
+    /ws/socket.io | /ws/socket.io/*)
+        route_socketio ;;
     /__fake__/crash)
         if [ "$METHOD" = POST ]; then route_crash; else method_not_allowed POST; fi ;;
     *)

@@ -1,0 +1,102 @@
+"""Which Docker engine, when the address is remote or wrong: ssh:// through the system `ssh`, and a
+malformed DOCKER_HOST called malformed. None of this needs a Docker engine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import cli_env, run_cli
+
+TOKEN = "2abcDOCKERHOSTtokenNOTreal_4567890abcdefghij"
+NOBODY_HOME = "ssh://nobody@127.0.0.1:1"  # nothing listens on port 1
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_an_ssh_engine_that_cannot_be_reached(json_flag: list[str]) -> None:
+    result = run_cli("up", *json_flag, env=cli_env(DOCKER_HOST=NOBODY_HOME, NGROK_AUTHTOKEN=TOKEN), timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert f"Docker engine at {NOBODY_HOME} over ssh" in result.stderr
+    assert "Connection refused" in result.stderr  # ssh's own words
+    assert "ssh -p 1 nobody@127.0.0.1 docker version" in result.stderr
+    assert "paramiko" not in result.stderr
+    assert "Check that Docker is running" not in result.stderr
+    assert "Traceback" not in result.stderr
+    if json_flag:  # ssh's stderr did not land among the JSON lines
+        events = [json.loads(line) for line in result.stderr.splitlines()]
+        assert events[-1]["error"] == "docker-unavailable"
+
+
+def test_an_ssh_engine_without_an_ssh_client(tmp_path: Path) -> None:
+    env = cli_env(DOCKER_HOST=NOBODY_HOME, NGROK_AUTHTOKEN=TOKEN, PATH=str(tmp_path))
+    result = run_cli("up", env=env, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "no `ssh` command on PATH" in result.stderr
+
+
+def test_doctor_reports_the_ssh_failure() -> None:
+    env = cli_env(DOCKER_HOST=NOBODY_HOME, NGROK_AUTHTOKEN=TOKEN, OWUI_DEV_NGROK_PROBE="off")
+    result = run_cli("doctor", "--json", env=env, timeout=60)
+    docker = next(check for check in json.loads(result.stdout)["checks"] if check["id"] == "docker")
+    assert docker["status"] == "fail"
+    assert "over ssh" in docker["detail"]
+    assert "Connection refused" in docker["detail"]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("tcp//x", "no scheme://"),
+        ("foo://bar", "foo:// is not a scheme"),
+        ("unix://", "no socket path"),
+        ("ssh://", "no host"),
+        ("ssh://user@", "no host"),
+        ("tcp://", "no host"),
+        ("tcp://host.example", "no port"),
+        ("tcp://host.example:99999", "cannot be read"),
+        ("ssh://host.example/some/path", "no path"),
+        ("tcp://host.example:2375?x=1", "a query"),
+    ],
+)
+def test_a_malformed_docker_host_is_called_malformed(value: str, why: str) -> None:
+    for json_flag in ([], ["--json"]):
+        result = run_cli("up", *json_flag, env=cli_env(DOCKER_HOST=value, NGROK_AUTHTOKEN=TOKEN), timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert f"DOCKER_HOST={value!r} is not a Docker engine address" in result.stderr
+        assert why in result.stderr
+        assert "unset DOCKER_HOST" in result.stderr
+        assert "not running" not in result.stderr
+
+
+def test_a_malformed_address_in_the_docker_context_names_the_context(isolated_home: Path) -> None:
+    name = "broken"
+    meta = isolated_home / ".docker" / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"Name": name, "Metadata": {}, "Endpoints": {"docker": {"Host": "unix://"}}}))
+    (isolated_home / ".docker" / "config.json").write_text(json.dumps({"currentContext": name}))
+    env = {k: v for k, v in cli_env(NGROK_AUTHTOKEN=TOKEN).items() if k != "DOCKER_HOST"}
+    result = run_cli("up", env=env, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "the docker context 'broken'='unix://' is not a Docker engine address" in result.stderr
+
+
+def test_ssh_support_is_there_and_paramiko_is_not_loaded_for_it() -> None:
+    """docker-py offers ssh:// only when paramiko imports; owui-dev uses the system `ssh` instead and
+    must not pay for loading paramiko on every run."""
+    probe = (
+        "import sys\n"
+        "from owui_dev.docker_engine import DockerEngine\n"
+        "from owui_dev.errors import OwuiDevError\n"
+        "try:\n    DockerEngine.connect()\nexcept OwuiDevError:\n    pass\n"
+        "import docker.transport\n"
+        "print(hasattr(docker.transport, 'SSHHTTPAdapter'), 'paramiko.transport' in sys.modules)\n"
+    )
+    for host in ("tcp://127.0.0.1:9", NOBODY_HOME):
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=cli_env(DOCKER_HOST=host)
+        )
+        assert done.stdout.split() == ["True", "False"], done.stderr
