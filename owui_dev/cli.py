@@ -261,6 +261,23 @@ def cli() -> None:
 @click.option(
     "--allow-cidr", multiple=True, metavar="CIDR", help="Only these client addresses get through (repeatable)."
 )
+@click.option(
+    "--call",
+    is_flag=True,
+    help="The QR code opens a new chat straight in voice-call mode (Open WebUI asks to confirm first).",
+)
+@click.option("--model", default=None, metavar="ID", help="Model for --call [default: the first the instance offers].")
+@click.option("--open", "open_browser", is_flag=True, help="Also open the URL in this machine's browser (for demos).")
+@click.option(
+    "--no-ollama-detect",
+    is_flag=True,
+    help="Do not connect an Ollama found on this machine (127.0.0.1:11434) to Open WebUI.",
+)
+@click.option(
+    "--check-voice",
+    is_flag=True,
+    help="Once the URL is announced, also send a spoken clip through it to speech-to-text (see `check --voice`).",
+)
 @click.option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
@@ -275,6 +292,11 @@ def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> N
 
     Before the tunnel opens, a fresh instance gets an admin account (shown once ready, kept for
     `owui-dev status --show-password`) and closed sign-up, so nobody else can claim it.
+
+    Once the URL works, the call path is checked (trusted HTTPS, the realtime channel through the tunnel,
+    a model, speech-to-text, text-to-speech, latency) and shown under the URL: what is missing, and how to
+    fix it, before the phone is out. When you give no model connection and an Ollama answers on this
+    machine, Open WebUI is pointed at it.
     """
     from owui_dev.config import build_up_settings, load_config_file, merge_with_file
     from owui_dev.console import make_reporter
@@ -428,18 +450,9 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
     checks = run_checks(build_doctor_settings(**merged))  # type: ignore[arg-type]
 
     def human(out: Console) -> None:
-        from rich.markup import escape
-        from rich.table import Table
+        from owui_dev.console import checks_table
 
-        marks = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[bold red]✗[/]"}
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column("", no_wrap=True)
-        table.add_column("check", no_wrap=True)
-        table.add_column("detail  [dim](→ how to fix)[/]", overflow="fold")
-        for check in checks:
-            hint = f"\n[yellow]→[/] {escape(check.hint)}" if check.hint and check.status != "ok" else ""
-            table.add_row(marks[check.status], check.name, escape(check.detail) + hint)
-        out.print(table)
+        out.print(checks_table(checks))
         if not failed(checks):
             warnings = sum(check.status == "warn" for check in checks)
             out.print(f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}: ready for `up`.")
@@ -449,6 +462,98 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
         names = ", ".join(check.name for check in failed(checks))
         raise ChecksFailedError(
             f"{len(failed(checks))} check(s) failed: {names}.", hint="Fix them as their hints say, then run again."
+        )
+
+
+@cli.command()
+@_name_option
+@click.option("--call", is_flag=True, help="The code opens a new chat in voice-call mode (with the model `up` chose).")
+@click.option(
+    "--qr",
+    "qr_style",
+    type=click.Choice([QrStyle.HALF.value, QrStyle.FULL.value]),
+    default=QrStyle.HALF.value,
+    show_default=True,
+    help="QR style: compact half-blocks, or full blocks for terminals whose line spacing breaks them.",
+)
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save it as PNG.")
+@_common
+@_boundary
+def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool, debug: bool) -> None:
+    """Show the URL and QR code of the running `up` again (it starts nothing)."""
+    from owui_dev.console import HumanReporter, make_reporter
+    from owui_dev.manage import running_session
+
+    record = running_session(name)
+    url = (record.call_url if call else None) or record.public_url or ""
+    saved = None
+    if png is not None:
+        from owui_dev.qr import save_png
+
+        saved = str(save_png(url, png))
+    reporter = make_reporter(json_output=json_output)
+
+    def human(out: Console) -> None:
+        out.print(f"  [bold green]{url}[/]")
+        if isinstance(reporter, HumanReporter):
+            reporter.print_qr(url, qr_style)
+        if saved:
+            out.print(f"  QR image: {saved}")
+
+    data = {"public_url": record.public_url, "call_url": record.call_url, "qr_url": url, "qr_png": saved}
+    reporter.result(data, human)
+
+
+@cli.command()
+@_name_option
+@click.option(
+    "--voice",
+    is_flag=True,
+    help="Also send a short spoken clip (shipped with owui-dev) through the URL to speech-to-text and compare.",
+)
+@click.option(
+    "--voice-clip",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Check with your own recording instead (any format the instance accepts); prints what was heard.",
+)
+@_common
+@_boundary
+def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, debug: bool) -> None:
+    """Check the call path of the running `up` again: HTTPS, realtime channel, model, speech, latency.
+
+    Reads the URL and the admin's sign-in from the running `up` and owui-dev's state; starts nothing.
+    With --voice, a spoken clip goes through the tunnel to Open WebUI's speech-to-text, as a call's
+    audio does; the files Open WebUI keeps of it are deleted again. Exits 14 when a check fails;
+    warnings alone exit 0.
+    """
+    from owui_dev.checks import failed, report
+    from owui_dev.console import make_reporter
+    from owui_dev.errors import CallCheckFailedError
+    from owui_dev.manage import call_target, forget_transcription
+    from owui_dev.readiness import run_call_checks
+    from owui_dev.voice import Clip
+
+    clip = Clip.from_file(voice_clip) if voice_clip else Clip.shipped() if voice else None
+    target = call_target(name)
+    reporter = make_reporter(json_output=json_output)
+    with reporter.activity(f"Checking the call path of {target.public_url}…"):
+        checks = run_call_checks(target, voice=clip, forget=forget_transcription(name)).checks
+
+    def human(out: Console) -> None:
+        from owui_dev.console import checks_table
+
+        out.print(f"Call readiness of [bold]{target.public_url}[/]")
+        out.print(checks_table(checks))
+        if not failed(checks):
+            warnings = sum(item.status == "warn" for item in checks)
+            out.print(f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}.")
+
+    reporter.result({"public_url": target.public_url, **report(checks)}, human)
+    if failed(checks):
+        names = ", ".join(item.name for item in failed(checks))
+        raise CallCheckFailedError(
+            f"{len(failed(checks))} call-path check(s) failed: {names}.", hint="Fix them as their hints say."
         )
 
 

@@ -25,6 +25,9 @@ DEFAULT_PORT = 3000
 
 ENV_NGROK_PATH = "NGROK_PATH"
 ENV_NGROK_AUTHTOKEN = "NGROK_AUTHTOKEN"
+# Where to look for an Ollama on this machine (tests move it off 11434).
+ENV_OLLAMA_URL = "OWUI_DEV_OLLAMA_URL"
+DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 
 # Docker's own grammar for container and volume names.
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -83,6 +86,11 @@ FLAGS = {
     "oauth": "--oauth",
     "oauth_allow": "--oauth-allow",
     "allow_cidr": "--allow-cidr",
+    "call": "--call",
+    "model": "--model",
+    "open_browser": "--open",
+    "no_ollama_detect": "--no-ollama-detect",
+    "check_voice": "--check-voice",
 }
 
 
@@ -202,6 +210,12 @@ class UpSettings:
     oauth: OAuthProvider | None = None
     oauth_allow: tuple[str, ...] = ()
     allow_cidr: tuple[str, ...] = ()
+    call: bool = False
+    model: str | None = None
+    open_browser: bool = False
+    ollama_detect: bool = True
+    ollama_url: str = DEFAULT_OLLAMA_URL
+    check_voice: bool = False
 
     @property
     def gated(self) -> bool:
@@ -404,6 +418,11 @@ def build_up_settings(
     oauth_allow: Iterable[str] = (),
     allow_cidr: Iterable[str] = (),
     basic_auth: str | None = None,
+    call: bool = False,
+    model: str | None = None,
+    open_browser: bool = False,
+    no_ollama_detect: bool = False,
+    check_voice: bool = False,
     ngrok_path_from_file: str | None = None,
     origins: Mapping[str, Origin] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -480,7 +499,40 @@ def build_up_settings(
         oauth=OAuthProvider(oauth) if oauth else None,
         oauth_allow=oauth_allow,
         allow_cidr=validate_cidrs(allow_cidr, at("allow_cidr")),
+        call=call,
+        model=validate_model(model, at("model")) if model is not None else None,
+        open_browser=open_browser,
+        ollama_detect=not no_ollama_detect,
+        ollama_url=ollama_url(environ),
+        check_voice=check_voice,
     )
+
+
+def validate_model(model: str, origin: Origin | None = None) -> str:
+    if not model.strip() or any(ch.isspace() for ch in model.strip()):
+        origin = origin or _flag("model")
+        raise UsageError(
+            f"{origin.show(model)} is not a model id.",
+            hint="Use the id Open WebUI shows for it, e.g. --model llama3.2:latest (no spaces).",
+        )
+    return model.strip()
+
+
+def ollama_url(environ: Mapping[str, str]) -> str:
+    from urllib.parse import urlsplit
+
+    value = environ.get(ENV_OLLAMA_URL, "").strip() or DEFAULT_OLLAMA_URL
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port is not None
+    except ValueError:
+        valid = False
+    if not valid:
+        raise UsageError(
+            f"{ENV_OLLAMA_URL}={value!r} is not an http://HOST:PORT URL.",
+            hint=f"Set it like {DEFAULT_OLLAMA_URL}, or unset it.",
+        )
+    return value.rstrip("/")
 
 
 def _refuse_folder_as_binary(
@@ -602,6 +654,11 @@ FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
     "oauth": ("oauth", (str,)),
     "oauth_allow": ("oauth_allow", (list,)),
     "allow_cidr": ("allow_cidr", (list,)),
+    "call": ("call", (bool,)),
+    "model": ("model", (str,)),
+    "open": ("open_browser", (bool,)),
+    "no_ollama_detect": ("no_ollama_detect", (bool,)),
+    "check_voice": ("check_voice", (bool,)),
 }
 
 

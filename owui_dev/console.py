@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
+    from owui_dev.checks import Check
     from owui_dev.docker_engine import PullProgress
     from owui_dev.errors import OwuiDevError
 
@@ -35,18 +37,39 @@ class Announcement:
     qr_png: str | None = None
     stop_hint: str = "Press Ctrl+C to stop."
     notes: Sequence[str] = field(default_factory=tuple)
+    # The call-path checks (owui_dev.readiness), shown under the URL.
+    checks: Sequence[Check] = field(default_factory=tuple)
+    # --call: the QR code opens a new chat in voice-call mode, with `model` when there is one.
+    call: bool = False
+    model: str | None = None
+    phone_notes: Sequence[str] = field(default_factory=tuple)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def call_url(self) -> str:
+        from owui_dev.openwebui import call_url
+
+        return call_url(self.public_url, self.model)
+
+    @property
+    def qr_url(self) -> str:
+        """What the QR code opens."""
+        return self.call_url if self.call else self.public_url
 
     def as_json(self) -> dict[str, Any]:
         return {
             "event": "ready",
             "public_url": self.public_url,
+            "call_url": self.call_url,
+            "qr_url": self.qr_url,
+            "model": self.model,
             "local_url": self.local_url,
             "container_name": self.container_name,
             "image": self.image,
             "volume": self.volume,
             "inspector_url": self.inspector_url,
             "qr_png": self.qr_png,
+            "checks": [check.as_dict() for check in self.checks],
             **self.extra,
         }
 
@@ -63,6 +86,7 @@ class Reporter(Protocol):
     def waiting(self, text: str) -> contextlib.AbstractContextManager[Callable[[float, str], None]]: ...
     def announce(self, announcement: Announcement, *, again: bool = False) -> None: ...
     def stopped(self, actions: Sequence[str]) -> None: ...
+    def checks(self, checks: Sequence[Check]) -> None: ...
     def ask_secret(self, prompt: str) -> str | None: ...
     def result(self, data: dict[str, Any], human: Callable[[Console], None]) -> None: ...
 
@@ -172,27 +196,39 @@ class HumanReporter:
                 padding=(0, 1),
             )
         )
-        out.print(f"  [bold green]{a.public_url}[/]   [dim](scan to open on your phone)[/]")
-        self._print_qr(a)
-        out.print("  Voice calls need HTTPS: open this URL on the phone, allow the microphone, tap the call button.")
+        scan = "scan to start a voice call on your phone" if a.call else "scan to open on your phone"
+        out.print(f"  [bold green]{a.public_url}[/]   [dim]({scan})[/]")
+        self.print_qr(a.qr_url, a.qr_style)
+        if a.call:
+            out.print(f"  Call link: {_escape(a.call_url)}")
+        else:
+            out.print(
+                "  Voice calls need HTTPS: open this URL on the phone, allow the microphone, tap the call button."
+            )
         for note in a.notes:
             out.print(f"  {_escape(note)}")
+        if a.checks and not again:
+            out.print("  [bold]Call readiness[/]")
+            out.print(checks_table(a.checks, indent=2))
+        for note in a.phone_notes if not again else ():
+            out.print(f"  [dim]{_escape(note)}[/]")
         out.print(f"  Local: {a.local_url}" + (f"      Inspector: {a.inspector_url}" if a.inspector_url else ""))
         if a.qr_png:
             out.print(f"  QR image: {_escape(a.qr_png)}")
         out.print(f"  [bold]{a.stop_hint}[/]")
 
-    def _print_qr(self, a: Announcement) -> None:
+    def print_qr(self, url: str, style: str) -> None:
+        """The QR code for `url` on stdout, where a terminal can show it (not into a pipe or file)."""
         from rich.text import Text
 
         from owui_dev import qr
 
-        if a.qr_style == "none":
+        if style == "none":
             return
         if not self.out.is_terminal:
             return
-        matrix = qr.qr_matrix(a.public_url)
-        full = a.qr_style == "full"
+        matrix = qr.qr_matrix(url)
+        full = style == "full"
         if full and qr.rendered_width(matrix, full=True) + 2 > self.out.width:
             full = False
         if qr.rendered_width(matrix, full=False) + 2 > self.out.width:
@@ -208,6 +244,10 @@ class HumanReporter:
                 self.out.print(Text("  ") + Text(line, style=QR_STYLE), no_wrap=True, crop=False)
         finally:
             self.out.no_color = no_color
+
+    def checks(self, checks: Sequence[Check]) -> None:
+        """Checks that come after the announcement (`up --check-voice`), in the same table."""
+        self.out.print(checks_table(checks, indent=2))
 
     def stopped(self, actions: Sequence[str]) -> None:
         for action in actions:
@@ -288,6 +328,9 @@ class JsonReporter:
         if not again:
             self._emit(sys.stdout, announcement.as_json())
 
+    def checks(self, checks: Sequence[Check]) -> None:
+        self.event("checks", checks=[check.as_dict() for check in checks])
+
     def stopped(self, actions: Sequence[str]) -> None:
         self.event("stopped", actions=list(actions))
 
@@ -302,6 +345,23 @@ class JsonReporter:
         if traceback_text:
             payload["traceback"] = traceback_text
         self._emit(sys.stderr, {"event": "error", **payload})
+
+
+CHECK_MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[bold red]✗[/]"}
+
+
+def checks_table(checks: Sequence[Check], *, indent: int = 0) -> Table:
+    """Checks as a table: mark, name, detail and (unless ok) how to fix it. Shared by doctor, up and check."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
+    table.add_column("", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("detail  [dim](→ how to fix)[/]", overflow="fold")
+    for check in checks:
+        hint = f"\n[yellow]→[/] {_escape(check.hint)}" if check.hint and check.status != "ok" else ""
+        table.add_row(" " * indent + CHECK_MARKS[check.status], check.name, _escape(check.detail) + hint)
+    return table
 
 
 def make_reporter(*, json_output: bool) -> HumanReporter | JsonReporter:

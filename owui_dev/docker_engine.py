@@ -490,6 +490,19 @@ class DockerEngine:
         except docker.errors.APIError as err:
             raise problems.DOCKER_API_FAILED(action=f"read the logs of {name}", detail=err.explanation) from err
 
+    def remove_files(self, name: str, paths: list[str]) -> bool:
+        """Delete files inside the running container (what a check left in Open WebUI's cache)."""
+        import docker
+
+        container = self._get(name)
+        if container is None or not paths:
+            return False
+        try:
+            result = container.exec_run(["rm", "-f", "--", *paths])
+        except docker.errors.APIError:
+            return False
+        return result.exit_code == 0
+
     # -- volumes --------------------------------------------------------------------------------
 
     def ensure_volume(self, volume: str) -> bool:

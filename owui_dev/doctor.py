@@ -15,16 +15,16 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from owui_dev.checks import Check, Status, failed, report
 from owui_dev.config import DoctorSettings
 from owui_dev.errors import OwuiDevError
 
 if TYPE_CHECKING:
     from owui_dev.docker_engine import ContainerInfo, DockerEngine
 
-Status = Literal["ok", "warn", "fail"]
+__all__ = ["Check", "Status", "failed", "report", "run_checks"]
 T = TypeVar("T")
 
 VERSION_TIMEOUT = 5.0
@@ -37,27 +37,6 @@ DEFAULT_IMAGE_SIZE_GB = 5.0
 DISK_MARGIN_GB = 1.0
 
 _VERSION = re.compile(r"\b(\d+)\.(\d+)\.(\d+)\b")
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str  # stable, for machines: docker, disk, image, container, port, ngrok-binary, authtoken, ngrok-reachable
-    name: str  # for people
-    status: Status
-    detail: str
-    hint: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def report(checks: list[Check]) -> dict[str, Any]:
-    """The `--json` shape: every check, and ok = no check failed (warnings do not count)."""
-    return {"checks": [check.as_dict() for check in checks], "ok": not failed(checks)}
-
-
-def failed(checks: list[Check]) -> list[Check]:
-    return [check for check in checks if check.status == "fail"]
 
 
 def run_checks(settings: DoctorSettings) -> list[Check]:

@@ -124,6 +124,20 @@ class StorageError(OwuiDevError):
     kind = "storage"
 
 
+class NotRunningError(OwuiDevError):
+    """`qr` and `check` read what a running `up` published; there is none for that name."""
+
+    exit_code = 13
+    kind = "not-running"
+
+
+class CallCheckFailedError(OwuiDevError):
+    """`owui-dev check` found a call-path check that fails (each check says how to fix it)."""
+
+    exit_code = 14
+    kind = "call-check-failed"
+
+
 class Interrupted(Exception):  # noqa: N818 - a stop the user asked for, not an error
     """Raised in the main thread on SIGTERM so that teardown runs as it does for Ctrl+C."""
 
@@ -151,6 +165,8 @@ EXIT_CODES: dict[int, str] = {
     UnsafeExposureError.exit_code: "refused to open a public tunnel: anyone with the URL could use or claim "
     "the instance (authentication off, trusted headers, or no admin could be secured)",
     StorageError.exit_code: "a folder owui-dev keeps its files in (its state, ngrok's config) is not a writable folder",
+    NotRunningError.exit_code: "no `owui-dev up` runs for that name (`qr`, `check`)",
+    CallCheckFailedError.exit_code: "owui-dev check found a call-path check that fails",
     EXIT_INTERRUPTED: "interrupted (Ctrl+C / SIGTERM) before the URL was announced; "
     "what the run had started was undone",
 }

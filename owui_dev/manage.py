@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from owui_dev import instance, openwebui
 from owui_dev.docker_engine import ContainerInfo, DockerEngine, name_conflict
 from owui_dev.errors import UsageError
-from owui_dev.state import read_run_record
+from owui_dev.state import RunRecord, read_run_record
+
+if TYPE_CHECKING:
+    from owui_dev.readiness import CallTarget
 
 
 @dataclass(frozen=True)
@@ -133,3 +136,60 @@ def logs(name: str, *, follow: bool, tail: int | None) -> Iterator[str]:
         yield from engine.stream_logs(info.name, follow=follow, tail=tail)
     finally:
         engine.close()
+
+
+# -- qr and check: what a running `up` published -----------------------------------------------------
+
+
+def running_session(name: str) -> RunRecord:
+    """The record of the `up` that runs for `name`; NotRunningError when none does."""
+    from owui_dev import problems
+
+    record = read_run_record(name)
+    if record is None or not record.public_url or not record.local_url:
+        raise problems.NOT_RUNNING(name=name, name_option="" if name == "owui-dev" else f" --name {name}")
+    return record
+
+
+def call_target(name: str) -> CallTarget:
+    """Everything the call-path checks need, from the running `up`, Docker's labels and the kept sign-in."""
+    from owui_dev.ollama import OllamaSource
+    from owui_dev.readiness import CallTarget
+
+    record = running_session(name)
+    assert record.public_url is not None  # running_session checked both
+    assert record.local_url is not None
+    engine = DockerEngine.connect()
+    try:
+        info = engine.require_managed(name)
+    finally:
+        engine.close()
+    secrets = instance.load(info.volume) if info.volume else None
+    signs_in = secrets is not None and secrets.admin_verified
+    return CallTarget(
+        public_url=record.public_url,
+        local_url=record.local_url,
+        admin_email=secrets.admin_email if secrets and signs_in else None,
+        admin_password=secrets.admin_password if secrets and signs_in else None,
+        gated=record.gated,
+        environment=info.environment,
+        model_source=OllamaSource.from_dict(record.model_source),
+    )
+
+
+def forget_transcription(name: str) -> Callable[[str], bool]:
+    """Deletes, inside the container, the clip and transcript one transcription left in Open WebUI's cache."""
+
+    def forget(filename: str) -> bool:
+        engine = DockerEngine.connect()
+        try:
+            return remove_transcription(engine, name, filename)
+        finally:
+            engine.close()
+
+    return forget
+
+
+def remove_transcription(engine: DockerEngine, name: str, filename: str) -> bool:
+    paths = openwebui.transcription_files(filename)
+    return paths is not None and engine.remove_files(name, paths)

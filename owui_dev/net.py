@@ -72,6 +72,8 @@ class HttpAnswer:
 
 
 USER_AGENT = "owui-dev"
+# Enough for a long model list; our requests never need more.
+MAX_BODY = 4 * 1024 * 1024
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -81,17 +83,54 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def http_get(url: str, *, timeout: float, context: ssl.SSLContext | None = None) -> HttpAnswer:
+def http_get(
+    url: str,
+    *,
+    timeout: float,
+    context: ssl.SSLContext | None = None,
+    token: str | None = None,
+) -> HttpAnswer:
     """One GET that never raises: an answer, or why there was none."""
-    request = urllib.request.Request(url, headers=_headers())  # noqa: S310 - our own http(s) URLs only
+    return http_request(url, timeout=timeout, context=context, token=token)
+
+
+def http_post_json(
+    url: str,
+    payload: dict[str, object],
+    *,
+    timeout: float,
+    context: ssl.SSLContext | None = None,
+    token: str | None = None,
+) -> HttpAnswer:
+    return http_request(
+        url,
+        method="POST",
+        body=json.dumps(payload).encode(),
+        content_type="application/json",
+        timeout=timeout,
+        context=context,
+        token=token,
+    )
+
+
+def http_request(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    content_type: str | None = None,
+    timeout: float,
+    context: ssl.SSLContext | None = None,
+    token: str | None = None,
+) -> HttpAnswer:
+    """One request to our own URLs (the loopback port or the tunnel) that never raises."""
+    headers = _headers()
+    if content_type:
+        headers["Content-Type"] = content_type
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - our own URLs
     return _send(request, timeout=timeout, context=context)
-
-
-def http_post_json(url: str, payload: dict[str, object], *, timeout: float) -> HttpAnswer:
-    body = json.dumps(payload).encode()
-    headers = {**_headers(), "Content-Type": "application/json"}
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - as above
-    return _send(request, timeout=timeout)
 
 
 def _headers() -> dict[str, str]:
@@ -112,9 +151,9 @@ def _send(request: urllib.request.Request, *, timeout: float, context: ssl.SSLCo
         # The URL is ours: the loopback port or the tunnel's https URL.
         with opener.open(request, timeout=timeout) as response:
             location = response.headers.get("Location")
-            return HttpAnswer(response.status, response.read(65536).decode("utf-8", "replace"), location=location)
+            return HttpAnswer(response.status, response.read(MAX_BODY).decode("utf-8", "replace"), location=location)
     except urllib.error.HTTPError as err:
-        body = err.read(65536).decode("utf-8", "replace") if err.fp else ""
+        body = err.read(MAX_BODY).decode("utf-8", "replace") if err.fp else ""
         return HttpAnswer(err.code, body, f"HTTP {err.code}", location=err.headers.get("Location"))
     except (urllib.error.URLError, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)

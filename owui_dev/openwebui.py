@@ -70,6 +70,8 @@ class PublicConfig:
     trusted_header: bool
     signup_enabled: bool
     login_form: bool
+    # A -slim image (USE_SLIM_DOCKER=true): no built-in Whisper, no local text-to-speech.
+    slim: bool = False
 
     @classmethod
     def parse(cls, body: object) -> PublicConfig | None:
@@ -84,6 +86,7 @@ class PublicConfig:
             trusted_header=features.get("auth_trusted_header") is True,
             signup_enabled=features.get("enable_signup") is True,
             login_form=features.get("enable_login_form", True) is not False,
+            slim=features.get("slim") is True,
         )
 
 
@@ -109,3 +112,110 @@ def sign_in(base_url: str, *, email: str, password: str) -> HttpAnswer:
     return http_post_json(
         base_url.rstrip("/") + "/api/v1/auths/signin", {"email": email, "password": password}, timeout=30.0
     )
+
+
+def sign_in_token(base_url: str, *, email: str, password: str, context: ssl.SSLContext | None = None) -> str | None:
+    """A session token for the account, or None when Open WebUI refuses the sign-in."""
+    from owui_dev.net import http_post_json
+
+    answer = http_post_json(
+        base_url.rstrip("/") + "/api/v1/auths/signin",
+        {"email": email, "password": password},
+        timeout=30.0,
+        context=context,
+    )
+    body = answer.json()
+    token = body.get("token") if answer.ok and isinstance(body, dict) else None
+    return str(token) if token else None
+
+
+# -- the call path --------------------------------------------------------------------------------
+# Read from Open WebUI 0.12.4: routers/audio/__init__.py (GET /api/v1/audio/config is admin-only and
+# answers {"stt": {...}, "tts": {...}, "realtime": {...}}; POST /api/v1/audio/transcriptions), main.py
+# (GET /api/models -> {"data": [...]}, the socket.io app mounted at /ws/socket.io/), and the chat page,
+# which opens a call for `?call=true` (or `voice=true`) with the model from `models=` / `model=`.
+
+SOCKETIO_PATH = "/ws/socket.io/"
+
+
+def models(base_url: str, token: str) -> list[dict[str, object]] | None:
+    """The models a signed-in user can chat with, or None when Open WebUI did not say."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + "/api/models", timeout=30.0, token=token).json()
+    data = body.get("data") if isinstance(body, dict) else None
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else None
+
+
+def audio_config(base_url: str, token: str) -> dict[str, object] | None:
+    """The admin's audio settings (speech-to-text, text-to-speech), or None when not readable."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + "/api/v1/audio/config", timeout=10.0, token=token).json()
+    return body if isinstance(body, dict) and isinstance(body.get("stt"), dict) else None
+
+
+def call_url(public_url: str, model: str | None) -> str:
+    """A new chat that opens a voice call (after the user confirms), with that model when given."""
+    from urllib.parse import urlencode
+
+    query = ({"models": model} if model else {}) | {"call": "true"}
+    # ":" stays as it is (model ids such as llama3.2:latest): shorter QR codes, readable links.
+    return f"{public_url.rstrip('/')}/?{urlencode(query, safe=':')}"
+
+
+def transcribe(
+    base_url: str,
+    token: str,
+    data: bytes,
+    filename: str,
+    content_type: str,
+    *,
+    language: str | None = None,
+    context: ssl.SSLContext | None = None,
+    timeout: float = 300.0,
+) -> HttpAnswer:
+    """POST /api/v1/audio/transcriptions (multipart `file`, optional `language`), as the chat's microphone does.
+
+    The content type must be an audio one (Open WebUI refuses application/octet-stream) and the name must
+    end in an allowed extension (mp3, wav, m4a, webm, ogg, flac, mp4, mpga, mpeg by default)."""
+    from urllib3 import encode_multipart_formdata
+
+    from owui_dev.net import http_request
+
+    fields: dict[str, str | tuple[str, bytes, str]] = {"file": (filename, data, content_type)}
+    if language:
+        fields["language"] = language
+    body, multipart_type = encode_multipart_formdata(fields)
+    return http_request(
+        base_url.rstrip("/") + "/api/v1/audio/transcriptions",
+        method="POST",
+        body=body,
+        content_type=multipart_type,
+        timeout=timeout,
+        context=context,
+        token=token,
+    )
+
+
+# Where Open WebUI keeps uploaded clips and their transcripts: <id>.<ext> and <id>.json.
+TRANSCRIPTIONS_DIR = DATA_PATH + "/cache/audio/transcriptions"
+
+
+def transcription_files(filename: str) -> list[str] | None:
+    """The two files one transcription leaves in the container, or None for a name we did not expect."""
+    import re
+
+    match = re.fullmatch(r"([0-9a-f-]{8,64})\.[a-z0-9]{1,8}", filename)
+    if match is None:
+        return None
+    return [f"{TRANSCRIPTIONS_DIR}/{filename}", f"{TRANSCRIPTIONS_DIR}/{match.group(1)}.json"]
+
+
+def ollama_urls(base_url: str, token: str) -> list[str] | None:
+    """The Ollama addresses Open WebUI uses (admin only). Stored at first start: later env changes are ignored."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + "/ollama/config", timeout=10.0, token=token).json()
+    urls = body.get("OLLAMA_BASE_URLS") if isinstance(body, dict) else None
+    return [str(url) for url in urls] if isinstance(urls, list) else None

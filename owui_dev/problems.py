@@ -21,6 +21,7 @@ from owui_dev.errors import (
     NameConflictError,
     NgrokBinaryError,
     NotReadyError,
+    NotRunningError,
     OwuiDevError,
     PortInUseError,
     StorageError,
@@ -401,6 +402,14 @@ CONFIG_DIR_UNUSABLE = Problem(
     "--authtoken or set NGROK_AUTHTOKEN.",
     examples=(("folder", "~/.config/ngrok"),),
 )
+NOT_RUNNING = Problem(
+    "`qr` or `check` with no `up` running",
+    NotRunningError,
+    "No `owui-dev up` is running for {name!r}, so there is no public URL to show or check.",
+    "Start one with `owui-dev up{name_option}` (in another terminal); `qr` and `check` only read what a running "
+    "`up` published and start nothing themselves.",
+    examples=(("name_option", ""),),
+)
 
 SECTIONS: list[tuple[str, list[Problem]]] = [
     (
@@ -419,7 +428,7 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
     ),
     (
         "Running and safety",
-        [ALREADY_RUNNING, AUTH_OFF, TRUSTED_HEADER, NOT_OPEN_WEBUI, ADMIN_NOT_CREATED, STILL_NO_ADMIN],
+        [ALREADY_RUNNING, NOT_RUNNING, AUTH_OFF, TRUSTED_HEADER, NOT_OPEN_WEBUI, ADMIN_NOT_CREATED, STILL_NO_ADMIN],
     ),
     ("owui-dev's own files", [STATE_DIR_UNUSABLE, CONFIG_DIR_UNUSABLE]),
 ]  # fmt: skip

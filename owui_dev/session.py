@@ -22,7 +22,9 @@ from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context
+from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
+from owui_dev.readiness import CallTarget, run_call_checks
 from owui_dev.security import (
     container_environment,
     instance_secrets,
@@ -104,13 +106,14 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 refuse_unsafe_environment(existing.environment, settings, reused=True)
             port = _choose_port(settings, existing, reporter)
             secrets = instance_secrets(settings)
+            reuse = existing is not None and existing.running
+            model_source, model_env = _model_source(settings, reporter, reuse=reuse)
 
             _ensure_ngrok_binary(binary, reporter)
             _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
 
-            container = _start_container(
-                engine, settings, existing, port, container_environment(settings, secrets), stack, teardown, reporter
-            )
+            environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
+            container = _start_container(engine, settings, existing, port, environment, stack, teardown, reporter)
             local_url = f"http://127.0.0.1:{container.host_port}"
             _wait_ready(engine, settings, local_url, reporter)
             access = secure_instance(local_url, secrets, settings, reporter)
@@ -131,7 +134,18 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             reporter.step(f"ngrok tunnel open: {info.public_url}")
             _verify(info.public_url, reporter, gated=settings.gated)
 
-            qr_png = _save_qr(settings, info.public_url)
+            target = CallTarget(
+                public_url=info.public_url,
+                local_url=local_url,
+                admin_email=access.admin_email,
+                admin_password=access.admin_password,
+                gated=settings.gated,
+                environment=container.environment,
+                model_source=model_source,
+            )
+            with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
+                call = run_call_checks(target)
+            model = _call_model(settings, call.models, reporter)
             announcement = Announcement(
                 public_url=info.public_url,
                 local_url=local_url,
@@ -140,14 +154,27 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 volume=container.volume or settings.volume,
                 inspector_url=info.api_url,
                 qr_style=settings.qr_style.value,
-                qr_png=qr_png,
                 notes=access.notes(),
-                extra={"agent_pid": info.agent_pid, "host_port": container.host_port, **access.as_json()},
+                checks=call.checks,
+                call=settings.call,
+                model=model,
+                phone_notes=phone_notes(settings, model),
+                extra={
+                    "agent_pid": info.agent_pid,
+                    "host_port": container.host_port,
+                    "ollama": model_source.as_dict(),
+                    **access.as_json(),
+                },
             )
+            announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url))
             reporter.announce(announcement)
             announced = True
-            lock.publish(RunRecord(pid=os.getpid(), public_url=info.public_url, local_url=local_url))
-            _watch(engine, settings, tunnel, reporter, announcement, lock)
+            if settings.open_browser:
+                _open_in_browser(announcement.qr_url, reporter)
+            lock.publish(_record(announcement, settings, model_source))
+            if settings.check_voice:
+                _check_voice(engine, settings.name, target, call.stt, reporter)
+            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
         if not announced:
@@ -157,6 +184,92 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
         _finish(reporter, teardown, settings, failed=True)
         raise
     _finish(reporter, teardown, settings)
+
+
+def _model_source(settings: UpSettings, reporter: Reporter, *, reuse: bool) -> tuple[OllamaSource, dict[str, str]]:
+    """Where the models will come from; an Ollama found on this machine is handed to Open WebUI."""
+    from owui_dev.ollama import SourceKind, plan
+
+    # A container that already runs keeps its settings: nothing to hand it.
+    source, env = plan(dict(settings.environment), detect=settings.ollama_detect and not reuse, url=settings.ollama_url)
+    if source.kind is SourceKind.DETECTED:
+        reporter.step(
+            f"Ollama {source.version} found at {source.host_url}: Open WebUI will use it ({source.container_url})"
+        )
+    return source, env
+
+
+def _call_model(settings: UpSettings, offered: list[str], reporter: Reporter) -> str | None:
+    """The model a call opens with: --model, else the first the instance offers, else none."""
+    if settings.model is not None:
+        if offered and settings.model not in offered:
+            reporter.warn(
+                f"--model {settings.model} is not among the models Open WebUI offers ({', '.join(offered[:5])}): "
+                "the call page will open without it."
+            )
+        return settings.model
+    return offered[0] if offered else None
+
+
+def phone_notes(settings: UpSettings, model: str | None) -> list[str]:
+    """What the phone will show, so nobody is surprised in front of an audience."""
+    notes = []
+    if settings.call:
+        with_model = f"with {model}" if model else "(it will need a model: see the model check)"
+        notes.append(
+            f"The code opens a voice call {with_model}: Open WebUI asks to confirm, then allow the microphone."
+        )
+    notes.append(
+        "On ngrok's free plan the phone first shows ngrok's warning page: tap “Visit Site” (once every 7 days)."
+    )
+    if settings.domain is None:
+        notes.append(
+            "Tip: with your free static ngrok domain (dashboard → Domains) and --domain, the URL and this code stay "
+            "the same across runs, so a printed code or a home-screen shortcut keeps working."
+        )
+    return notes
+
+
+def _record(announcement: Announcement, settings: UpSettings, source: OllamaSource) -> RunRecord:
+    return RunRecord(
+        pid=os.getpid(),
+        public_url=announcement.public_url,
+        local_url=announcement.local_url,
+        call_url=announcement.call_url,
+        gated=settings.gated,
+        model_source=source.as_dict(),
+    )
+
+
+def _check_voice(
+    engine: DockerEngine, name: str, target: CallTarget, stt: dict[str, object], reporter: Reporter
+) -> None:
+    """--check-voice: the shipped clip through the tunnel to speech-to-text, once the URL is out."""
+    from owui_dev.manage import remove_transcription
+    from owui_dev.voice import Clip, voice_check
+
+    with reporter.activity("Sending a spoken clip through the tunnel to speech-to-text…"):
+        result = voice_check(
+            target,
+            Clip.shipped(),
+            context=ssl_context(),
+            forget=lambda filename: remove_transcription(engine, name, filename),
+            stt=stt,
+        )
+    reporter.checks([result])
+
+
+def _open_in_browser(url: str, reporter: Reporter) -> None:
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if opened:
+        reporter.step("Opened it in this machine's browser")
+    else:
+        reporter.warn("Could not open a browser on this machine (--open): open the URL yourself.")
 
 
 def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, failed: bool = False) -> None:
@@ -339,6 +452,7 @@ def _watch(
     reporter: Reporter,
     announcement: Announcement,
     lock: RunLock,
+    model_source: OllamaSource,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves.
@@ -383,7 +497,8 @@ def _watch(
                 if changed:
                     reporter.warn(f"The tunnel came back on a new URL after {outage:.0f} s: scan the new code.")
                     announcement = replace(announcement, public_url=url)
+                    announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url))
                     reporter.announce(announcement, again=True)
-                    lock.publish(RunRecord(pid=os.getpid(), public_url=url, local_url=announcement.local_url))
+                    lock.publish(_record(announcement, settings, model_source))
                 else:
                     reporter.step(f"The tunnel is back after {outage:.0f} s (same URL)")

@@ -99,9 +99,15 @@ def _why(path: Path, err: OSError) -> str:
 
 @dataclass(frozen=True)
 class RunRecord:
+    """What a running `up` serves: enough for `status`, `qr` and `check` to work without starting anything."""
+
     pid: int
     public_url: str | None = None
     local_url: str | None = None
+    call_url: str | None = None
+    gated: bool = False
+    # Where the models come from (owui_dev.ollama.OllamaSource.as_dict), for the model check's hint.
+    model_source: dict[str, Any] | None = None
 
 
 def _lock(handle: IO[str]) -> bool:
@@ -164,4 +170,12 @@ def read_run_record(name: str) -> RunRecord | None:
     with contextlib.suppress(OSError), lock_path.open("r", encoding="utf-8") as probe:
         if _lock(probe):  # nobody holds it: the record is stale
             return None
-    return RunRecord(pid=int(data.get("pid", 0)), public_url=data.get("public_url"), local_url=data.get("local_url"))
+    source = data.get("model_source")
+    return RunRecord(
+        pid=int(data.get("pid", 0)),
+        public_url=data.get("public_url"),
+        local_url=data.get("local_url"),
+        call_url=data.get("call_url"),
+        gated=data.get("gated") is True,
+        model_source=source if isinstance(source, dict) else None,
+    )

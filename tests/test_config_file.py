@@ -139,6 +139,11 @@ BAD_VALUES: list[tuple[str, str]] = [
     ("allow_cidr", '["10.0.0.0/8", 7]'),
     ("port", '"3000"'),
     ("timeout", "true"),
+    ("call", '"yes"'),
+    ("model", '"two words"'),
+    ("open", "1"),
+    ("no_ollama_detect", '"true"'),
+    ("check_voice", "[true]"),
 ]
 
 

@@ -1,0 +1,398 @@
+"""Will a voice call work? The call path checked end to end, before anyone picks up the phone.
+
+A working URL is not a working call: the phone also needs a secure context (trusted HTTPS), Open WebUI's
+realtime channel through the tunnel, a model that answers, speech-to-text and text-to-speech. Each check
+here says what it found in plain words and, when something is missing, how to fix it. None of them
+changes the instance. `up` runs them once the URL is verified, `owui-dev check` on demand.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from owui_dev import openwebui
+from owui_dev.checks import Check, Status
+
+if TYPE_CHECKING:
+    import ssl
+
+    from owui_dev.ollama import OllamaSource
+    from owui_dev.voice import Clip
+
+# Added round trip through the tunnel above which a conversation starts to feel slow.
+LATENCY_WARN_MS = 400.0
+LATENCY_SAMPLES = 5
+LATENCY_BUDGET_S = 4.0
+WEBSOCKET_TIMEOUT_S = 10.0
+
+_HTTPS = ("https", "HTTPS (secure context)")
+_WEBSOCKET = ("websocket", "realtime channel")
+_MODEL = ("model", "model")
+_STT = ("stt", "speech-to-text")
+_TTS = ("tts", "text-to-speech")
+_LATENCY = ("latency", "latency")
+_VOICE = ("voice", "speech → text")
+
+
+@dataclass(frozen=True)
+class CallTarget:
+    """What the checks need to know about one running instance."""
+
+    public_url: str
+    local_url: str
+    admin_email: str | None = None
+    admin_password: str | None = None
+    # A gate (ngrok OAuth or an IP allow-list) stands before Open WebUI on the public URL.
+    gated: bool = False
+    # The container's environment (image defaults included): tells a -slim image, the model connections.
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # Where the models were meant to come from (an Ollama owui-dev found, or the user's connection).
+    model_source: OllamaSource | None = None
+
+
+def _check(ids: tuple[str, str], status: Status, detail: str, hint: str | None = None) -> Check:
+    return Check(ids[0], ids[1], status, detail, hint)
+
+
+@dataclass(frozen=True)
+class CallReport:
+    checks: list[Check]
+    models: list[str]  # what the instance offers, first = what a call opens with by default
+    stt: dict[str, object] = field(default_factory=dict)  # the admin's speech-to-text settings, when readable
+
+
+def run_call_checks(
+    target: CallTarget,
+    *,
+    context: ssl.SSLContext | None = None,
+    voice: Clip | None = None,
+    forget: Callable[[str], bool] | None = None,
+) -> CallReport:
+    """The call-path checks, in the order a call uses them; each one reports, none stops the others.
+
+    With `voice`, also a speech → text round trip of that clip through the tunnel (`forget` deletes what
+    the upload left in Open WebUI's cache)."""
+    from owui_dev.net import ssl_context
+
+    context = context or ssl_context()
+    token = None
+    if target.admin_email and target.admin_password:
+        token = openwebui.sign_in_token(target.local_url, email=target.admin_email, password=target.admin_password)
+    audio = openwebui.audio_config(target.local_url, token) if token else None
+    offered = openwebui.models(target.local_url, token) if token else None
+    models = [str(model.get("id")) for model in offered or [] if model.get("id")]
+    checks = [
+        _guard(_HTTPS, lambda: https_check(target, context)),
+        _guard(_WEBSOCKET, lambda: websocket_check(target, context)),
+        _guard(_MODEL, lambda: model_check(target, token, offered)),
+        _guard(_STT, lambda: stt_check(target, token, audio)),
+        _guard(_TTS, lambda: tts_check(target, token, audio)),
+        _guard(_LATENCY, lambda: latency_check(target, context)),
+    ]
+    stt = _section(audio, "stt")
+    if voice is not None:
+        from owui_dev.voice import voice_check
+
+        checks.append(_guard(_VOICE, lambda: voice_check(target, voice, context=context, forget=forget, stt=stt)))
+    return CallReport(checks, models, stt)
+
+
+def _guard(ids: tuple[str, str], run: Callable[[], Check]) -> Check:
+    """A check that breaks is reported as not checked, never a crash of `up` (whose URL already works)."""
+    try:
+        return run()
+    except Exception as err:  # noqa: BLE001 - a diagnostic reports what it could not check
+        return _check(
+            ids,
+            "warn",
+            f"could not check: {type(err).__name__}: {err}",
+            "This may be a bug in owui-dev: run `owui-dev check --debug` and report the output.",
+        )
+
+
+def _not_signed_in(ids: tuple[str, str], what: str) -> Check:
+    return _check(
+        ids,
+        "warn",
+        f"not checked: {what} needs the admin's sign-in, and owui-dev has none for this instance "
+        "(it already had its own accounts)",
+        "Check it yourself in Open WebUI: Admin Panel → Settings.",
+    )
+
+
+# -- HTTPS ----------------------------------------------------------------------------------------
+
+
+def https_check(target: CallTarget, context: ssl.SSLContext) -> Check:
+    answer = openwebui.health(target.public_url, timeout=10.0, context=context)
+    error = (answer.error or "").lower()
+    if "certificate" in error:
+        return _check(
+            _HTTPS,
+            "fail",
+            f"the certificate of {target.public_url} is not trusted by this system: {answer.error}",
+            "A phone would refuse the page, and with it the microphone. A proxy that intercepts HTTPS needs its "
+            "CA in SSL_CERT_FILE; otherwise check the system's certificate store.",
+        )
+    if answer.status is None:
+        return _check(
+            _HTTPS,
+            "fail",
+            f"{target.public_url} does not answer: {answer.error}",
+            "Check the internet connection; `owui-dev status` shows whether `up` still runs.",
+        )
+    return _check(
+        _HTTPS,
+        "ok",
+        "trusted certificate: the phone's browser treats the page as a secure context and offers the microphone",
+    )
+
+
+# -- the realtime channel -------------------------------------------------------------------------
+
+
+def websocket_check(target: CallTarget, context: ssl.SSLContext) -> Check:
+    started = time.monotonic()
+    outcome = socketio_open(target.public_url, context=context, timeout=WEBSOCKET_TIMEOUT_S)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    if outcome.opened:
+        return _check(
+            _WEBSOCKET,
+            "ok",
+            f"socket.io WebSocket upgraded through the tunnel and answered its open packet ({elapsed_ms:.0f} ms)",
+        )
+    if target.gated and outcome.status in {301, 302, 303, 307, 403}:
+        return _check(
+            _WEBSOCKET,
+            "warn",
+            f"not checked: the gate in front of the URL answered HTTP {outcome.status} (expected for this machine)",
+            "Visitors who pass the gate get the realtime channel as usual.",
+        )
+    return _check(
+        _WEBSOCKET,
+        "fail",
+        f"Open WebUI's realtime channel does not open through the tunnel: {outcome.why}",
+        "Chat replies stream and voice calls run over this WebSocket (/ws/socket.io/). Something between the "
+        "phone and Open WebUI refuses the upgrade: a proxy or VPN on this machine, or an ngrok Traffic Policy. "
+        "With ENABLE_WEBSOCKET_SUPPORT=false in --env, Open WebUI itself offers no WebSocket: remove it.",
+    )
+
+
+@dataclass(frozen=True)
+class SocketOutcome:
+    opened: bool
+    why: str = ""
+    status: int | None = None
+
+
+def socketio_open(base_url: str, *, context: ssl.SSLContext | None, timeout: float) -> SocketOutcome:
+    """An Engine.IO v4 WebSocket handshake at /ws/socket.io/, as Open WebUI's page makes it."""
+    import json
+
+    from websockets.exceptions import InvalidStatus, WebSocketException
+    from websockets.sync.client import connect
+
+    from owui_dev.net import USER_AGENT
+
+    secure = base_url.startswith("https://")
+    url = ("wss://" if secure else "ws://") + base_url.split("://", 1)[1].rstrip("/")
+    url += openwebui.SOCKETIO_PATH + "?EIO=4&transport=websocket"
+    try:
+        with connect(
+            url,
+            ssl=context if secure else None,
+            additional_headers={"ngrok-skip-browser-warning": "1"},
+            user_agent_header=USER_AGENT,
+            open_timeout=timeout,
+            close_timeout=1,
+            # The phone connects directly, not through this machine's proxy settings.
+            proxy=None,
+        ) as socket:
+            first = socket.recv(timeout=timeout)
+    except InvalidStatus as err:
+        status = err.response.status_code
+        body = err.response.body.decode("utf-8", "replace").strip()[:120] if err.response.body else ""
+        return SocketOutcome(False, f"the upgrade was answered HTTP {status}" + (f" {body}" if body else ""), status)
+    except TimeoutError:
+        return SocketOutcome(False, f"no answer within {timeout:.0f} s")
+    except (WebSocketException, OSError) as err:
+        return SocketOutcome(False, f"{type(err).__name__}: {err}")
+    text = first if isinstance(first, str) else first.decode("utf-8", "replace")
+    if text.startswith("0"):
+        try:
+            packet = json.loads(text[1:])
+        except ValueError:
+            packet = None
+        if isinstance(packet, dict) and packet.get("sid"):
+            return SocketOutcome(True)
+    return SocketOutcome(False, f"the WebSocket opened but did not speak Engine.IO (first message {text[:60]!r})")
+
+
+# -- a model to talk to ---------------------------------------------------------------------------
+
+
+def model_check(target: CallTarget, token: str | None, offered: list[dict[str, object]] | None) -> Check:
+    if token is None:
+        return _not_signed_in(_MODEL, "listing the models")
+    if offered is None:
+        return _check(_MODEL, "warn", "Open WebUI did not list its models (GET /api/models)", None)
+    if offered:
+        names = [str(model.get("id")) for model in offered]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return _check(_MODEL, "ok", f"{len(names)} model(s) to talk to: {shown}")
+    from owui_dev.ollama import SourceKind, no_model_hint
+
+    detected = target.model_source is not None and target.model_source.kind is SourceKind.DETECTED
+    stored = openwebui.ollama_urls(target.local_url, token) if detected else None
+    return _check(
+        _MODEL,
+        "warn",
+        "no model: a call will hear you, but nothing will answer",
+        no_model_hint(target.model_source, stored),
+    )
+
+
+# -- speech-to-text and text-to-speech ------------------------------------------------------------
+
+# engine -> the settings it cannot work without (from Open WebUI's STT_CONFIG_KEYS / TTS_CONFIG_KEYS)
+STT_NEEDS = {
+    "openai": ("OPENAI_API_BASE_URL", "OPENAI_API_KEY"),
+    "deepgram": ("DEEPGRAM_API_KEY",),
+    "azure": ("AZURE_API_KEY",),
+    "mistral": ("MISTRAL_API_KEY",),
+}
+TTS_NEEDS = {
+    "openai": ("OPENAI_API_BASE_URL", "OPENAI_API_KEY"),
+    "elevenlabs": ("API_KEY",),
+    "azure": ("API_KEY", "AZURE_SPEECH_REGION"),
+    "mistral": ("MISTRAL_API_KEY",),
+}
+AUDIO_SETTINGS = "Admin Panel → Settings → Audio"
+
+
+def is_slim(target: CallTarget) -> bool:
+    """A -slim image (USE_SLIM_DOCKER=true) ships without the built-in Whisper and local TTS.
+
+    Open WebUI says so itself (`features.slim` in /api/config); the container's environment says it too."""
+    if target.environment.get("USE_SLIM_DOCKER", "").strip().lower() == "true":
+        return True
+    config = openwebui.public_config(target.local_url)
+    return config is not None and config.slim
+
+
+def _section(audio: dict[str, object] | None, key: str) -> dict[str, object]:
+    section = audio.get(key) if audio else None
+    return section if isinstance(section, dict) else {}
+
+
+def _missing(section: dict[str, object], needs: tuple[str, ...]) -> list[str]:
+    return [key for key in needs if not str(section.get(key) or "").strip()]
+
+
+def stt_check(target: CallTarget, token: str | None, audio: dict[str, object] | None) -> Check:
+    if token is None:
+        return _not_signed_in(_STT, "reading the audio settings")
+    if audio is None:
+        return _check(_STT, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
+    stt = _section(audio, "stt")
+    engine = str(stt.get("ENGINE") or "")
+    if engine == "":
+        if is_slim(target):
+            return _check(
+                _STT,
+                "fail",
+                "the built-in Whisper is selected, but this is a -slim image, which has no Whisper: "
+                "what you say cannot be turned into text",
+                f"Use the full image (drop -slim from --image), or choose an external engine in {AUDIO_SETTINGS}.",
+            )
+        model = str(stt.get("WHISPER_MODEL") or "base")
+        return _check(_STT, "ok", f"the built-in Whisper ({model}), on this machine's CPU")
+    if engine == "web":
+        return _check(
+            _STT,
+            "warn",
+            "the phone browser's own speech recognition (Web API): it depends on the browser, and some send "
+            "the audio to their maker's cloud",
+            f"For a predictable call, choose the built-in Whisper in {AUDIO_SETTINGS}.",
+        )
+    missing = _missing(stt, STT_NEEDS.get(engine, ()))
+    if missing:
+        return _check(
+            _STT,
+            "fail",
+            f"the {engine} engine is selected but {', '.join(missing)} is not set: transcription will fail",
+            f"Fill it in under {AUDIO_SETTINGS}, or choose the built-in Whisper.",
+        )
+    where = f" at {stt.get('OPENAI_API_BASE_URL')}" if engine == "openai" else ""
+    return _check(_STT, "ok", f"external engine {engine}{where}, configured (key set)")
+
+
+def tts_check(target: CallTarget, token: str | None, audio: dict[str, object] | None) -> Check:
+    if token is None:
+        return _not_signed_in(_TTS, "reading the audio settings")
+    if audio is None:
+        return _check(_TTS, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
+    tts = _section(audio, "tts")
+    engine = str(tts.get("ENGINE") or "")
+    if engine == "":
+        return _check(_TTS, "ok", "the browser's own voices: the phone speaks the replies itself (nothing to set up)")
+    if engine == "transformers" and is_slim(target):
+        return _check(
+            _TTS,
+            "fail",
+            "local text-to-speech (transformers) is selected, but a -slim image does not have it",
+            f"Choose the browser's voices (Default) or an external engine in {AUDIO_SETTINGS}.",
+        )
+    missing = _missing(tts, TTS_NEEDS.get(engine, ()))
+    if missing:
+        return _check(
+            _TTS,
+            "fail",
+            f"the {engine} engine is selected but {', '.join(missing)} is not set: replies will not be spoken",
+            f"Fill it in under {AUDIO_SETTINGS}, or choose the browser's voices (Default).",
+        )
+    return _check(_TTS, "ok", f"engine {engine}" + (" (on this machine)" if engine == "transformers" else ""))
+
+
+# -- latency --------------------------------------------------------------------------------------
+
+
+def latency_check(target: CallTarget, context: ssl.SSLContext) -> Check:
+    """Median time of /health through the tunnel against the same request on the loopback port."""
+    local: list[float] = []
+    public: list[float] = []
+    deadline = time.monotonic() + LATENCY_BUDGET_S
+    for _ in range(LATENCY_SAMPLES):
+        if time.monotonic() > deadline:
+            break
+        local.append(_timed(lambda: openwebui.health(target.local_url, timeout=2.0)))
+        public.append(_timed(lambda: openwebui.health(target.public_url, timeout=3.0, context=context)))
+    samples = [p for p in public if p >= 0]
+    if not samples:
+        return _check(_LATENCY, "warn", "no request through the tunnel answered in time")
+    local_ms = statistics.median([value for value in local if value >= 0] or [0.0])
+    public_ms = statistics.median(samples)
+    added = max(0.0, public_ms - local_ms)
+    detail = (
+        f"{public_ms:.0f} ms through the tunnel, {local_ms:.0f} ms locally: +{added:.0f} ms (median of {len(samples)})"
+    )
+    if added > LATENCY_WARN_MS:
+        return _check(
+            _LATENCY,
+            "warn",
+            detail,
+            "Replies will start late in a call. A closer ngrok region (--region) or a better connection helps.",
+        )
+    return _check(_LATENCY, "ok", detail)
+
+
+def _timed(request: Callable[[], object]) -> float:
+    """Milliseconds for one answered request; -1 when it did not answer."""
+    started = time.monotonic()
+    answer = request()
+    elapsed = (time.monotonic() - started) * 1000
+    return elapsed if getattr(answer, "status", None) is not None else -1.0
