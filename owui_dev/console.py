@@ -175,6 +175,7 @@ class HumanReporter:
             yield update
 
     def announce(self, a: Announcement, *, again: bool = False) -> None:
+        from rich.padding import Padding
         from rich.panel import Panel
         from rich.text import Text
 
@@ -211,7 +212,8 @@ class HumanReporter:
             out.print("  [bold]Call readiness[/]")
             out.print(checks_table(a.checks, indent=2))
         for note in a.phone_notes if not again else ():
-            out.print(f"  [dim]{_escape(note)}[/]")
+            # Indented as a block, so a wrapped line stays under its note.
+            out.print(Padding(Text(note, style="dim"), (0, 0, 0, 2)))
         out.print(f"  Local: {a.local_url}" + (f"      Inspector: {a.inspector_url}" if a.inspector_url else ""))
         if a.qr_png:
             out.print(f"  QR image: {_escape(a.qr_png)}")
