@@ -21,6 +21,11 @@ class Check:
         return asdict(self)
 
 
+def make_check(ids: tuple[str, str], status: Status, detail: str, hint: str | None = None) -> Check:
+    """A check of the kind `ids` = (id, name)."""
+    return Check(ids[0], ids[1], status, detail, hint)
+
+
 def failed(checks: list[Check]) -> list[Check]:
     return [check for check in checks if check.status == "fail"]
 

@@ -93,6 +93,17 @@ def _name_option(command: Callable[P, R]) -> Callable[P, R]:
     )(command)
 
 
+def _qr_style_option(command: Callable[P, R]) -> Callable[P, R]:
+    return click.option(
+        "--qr",
+        "qr_style",
+        type=click.Choice([QrStyle.HALF.value, QrStyle.FULL.value]),
+        default=QrStyle.HALF.value,
+        show_default=True,
+        help="QR style: compact half-blocks, or full blocks for terminals whose line spacing breaks them.",
+    )(command)
+
+
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
     return click.option(
         "--config",
@@ -226,14 +237,7 @@ def cli() -> None:
     default=None,
     help="ngrok region [default: the agent picks the nearest].",
 )
-@click.option(
-    "--qr",
-    "qr_style",
-    type=click.Choice([QrStyle.HALF.value, QrStyle.FULL.value]),
-    default=QrStyle.HALF.value,
-    show_default=True,
-    help="QR style: compact half-blocks, or full blocks for terminals whose line spacing breaks them.",
-)
+@_qr_style_option
 @click.option("--no-qr", is_flag=True, help="Print the URL without a QR code.")
 @click.option(
     "--qr-png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save the QR as PNG."
@@ -452,10 +456,7 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
     def human(out: Console) -> None:
         from owui_dev.console import checks_table
 
-        out.print(checks_table(checks))
-        if not failed(checks):
-            warnings = sum(check.status == "warn" for check in checks)
-            out.print(f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}: ready for `up`.")
+        out.print(checks_table(checks, verdict=": ready for `up`."))
 
     make_reporter(json_output=json_output).result(report(checks), human)
     if failed(checks):
@@ -468,14 +469,7 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
 @cli.command()
 @_name_option
 @click.option("--call", is_flag=True, help="The code opens a new chat in voice-call mode (with the model `up` chose).")
-@click.option(
-    "--qr",
-    "qr_style",
-    type=click.Choice([QrStyle.HALF.value, QrStyle.FULL.value]),
-    default=QrStyle.HALF.value,
-    show_default=True,
-    help="QR style: compact half-blocks, or full blocks for terminals whose line spacing breaks them.",
-)
+@_qr_style_option
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save it as PNG.")
 @_common
 @_boundary
@@ -490,7 +484,10 @@ def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool
     if png is not None:
         from owui_dev.qr import save_png
 
-        saved = str(save_png(url, png))
+        try:
+            saved = str(save_png(url, png))
+        except OSError as err:
+            raise UsageError(f"--png {png}: cannot write it ({err.strerror or err}).") from None
     reporter = make_reporter(json_output=json_output)
 
     def human(out: Console) -> None:
@@ -544,10 +541,7 @@ def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, de
         from owui_dev.console import checks_table
 
         out.print(f"Call readiness of [bold]{target.public_url}[/]")
-        out.print(checks_table(checks))
-        if not failed(checks):
-            warnings = sum(item.status == "warn" for item in checks)
-            out.print(f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}.")
+        out.print(checks_table(checks, verdict="."))
 
     reporter.result({"public_url": target.public_url, **report(checks)}, human)
     if failed(checks):

@@ -352,17 +352,23 @@ class JsonReporter:
 CHECK_MARKS = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[bold red]✗[/]"}
 
 
-def checks_table(checks: Sequence[Check], *, indent: int = 0) -> Table:
-    """Checks as a table: mark, name, detail and (unless ok) how to fix it. Shared by doctor, up and check."""
+def checks_table(checks: Sequence[Check], *, indent: int = 0, verdict: str | None = None) -> Table:
+    """Checks as a table: mark, name, detail and (unless ok) how to fix it. Shared by doctor, up and check.
+
+    With `verdict`, a last line says that no check failed (and how many warned), ending with it."""
     from rich.table import Table
 
-    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
+    table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("check", no_wrap=True)
     table.add_column("detail  [dim](→ how to fix)[/]", overflow="fold")
     for check in checks:
         hint = f"\n[yellow]→[/] {_escape(check.hint)}" if check.hint and check.status != "ok" else ""
         table.add_row(" " * indent + CHECK_MARKS[check.status], check.name, _escape(check.detail) + hint)
+    if verdict is not None and not any(check.status == "fail" for check in checks):
+        warnings = sum(check.status == "warn" for check in checks)
+        table.caption = f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}{verdict}"
+        table.caption_justify = "left"
     return table
 
 

@@ -63,9 +63,13 @@ class ContainerSpec:
     host_port: int
     volume: str
     environment: tuple[tuple[str, str], ...] = ()
+    # Settings owui-dev chose itself (the Ollama it found): they come and go between runs without making
+    # the container differ from what the user asked for.
+    unfingerprinted: frozenset[str] = frozenset()
 
     def fingerprint(self) -> str:
-        payload = json.dumps([self.image, self.host_port, self.volume, sorted(self.environment)], separators=(",", ":"))
+        asked = sorted(item for item in self.environment if item[0] not in self.unfingerprinted)
+        payload = json.dumps([self.image, self.host_port, self.volume, asked], separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -490,16 +494,17 @@ class DockerEngine:
         except docker.errors.APIError as err:
             raise problems.DOCKER_API_FAILED(action=f"read the logs of {name}", detail=err.explanation) from err
 
-    def remove_files(self, name: str, paths: list[str]) -> bool:
-        """Delete files inside the running container (what a check left in Open WebUI's cache)."""
+    def run_inside(self, name: str, command: list[str]) -> bool:
+        """Run a command in the running container (deleting what a check left in Open WebUI's cache);
+        False when it could not run or failed — never raises, the caller only reports it."""
         import docker
 
-        container = self._get(name)
-        if container is None or not paths:
-            return False
         try:
-            result = container.exec_run(["rm", "-f", "--", *paths])
-        except docker.errors.APIError:
+            container = self._get(name)
+            if container is None:
+                return False
+            result = container.exec_run(command)
+        except (docker.errors.DockerException, OwuiDevError, OSError):
             return False
         return result.exit_code == 0
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from owui_dev.checks import Check, Status, failed, report
+from owui_dev.checks import Check, Status, failed, make_check, report
 from owui_dev.config import DoctorSettings
 from owui_dev.errors import OwuiDevError
 
@@ -77,8 +77,7 @@ _AUTHTOKEN = ("authtoken", "ngrok authtoken")
 _REACHABLE = ("ngrok-reachable", "ngrok reachable")
 
 
-def _check(ids: tuple[str, str], status: Status, detail: str, hint: str | None = None) -> Check:
-    return Check(ids[0], ids[1], status, detail, hint)
+_check = make_check
 
 
 def _guarded(ids: tuple[str, str], run: Callable[[], tuple[Check, T]], fallback: T) -> tuple[Check, T]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from owui_dev import instance, openwebui
 from owui_dev.docker_engine import ContainerInfo, DockerEngine, name_conflict
-from owui_dev.errors import UsageError
+from owui_dev.errors import OwuiDevError, UsageError
 from owui_dev.state import RunRecord, read_run_record
 
 if TYPE_CHECKING:
@@ -181,7 +181,10 @@ def forget_transcription(name: str) -> Callable[[str], bool]:
     """Deletes, inside the container, the clip and transcript one transcription left in Open WebUI's cache."""
 
     def forget(filename: str) -> bool:
-        engine = DockerEngine.connect()
+        try:
+            engine = DockerEngine.connect()
+        except OwuiDevError:
+            return False
         try:
             return remove_transcription(engine, name, filename)
         finally:
@@ -191,5 +194,5 @@ def forget_transcription(name: str) -> Callable[[str], bool]:
 
 
 def remove_transcription(engine: DockerEngine, name: str, filename: str) -> bool:
-    paths = openwebui.transcription_files(filename)
-    return paths is not None and engine.remove_files(name, paths)
+    command = openwebui.forget_transcription_command(filename)
+    return command is not None and engine.run_inside(name, command)

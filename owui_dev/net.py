@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -124,7 +125,7 @@ def http_request(
     token: str | None = None,
 ) -> HttpAnswer:
     """One request to our own URLs (the loopback port or the tunnel) that never raises."""
-    headers = _headers()
+    headers = request_headers()
     if content_type:
         headers["Content-Type"] = content_type
     if token:
@@ -133,7 +134,20 @@ def http_request(
     return _send(request, timeout=timeout, context=context)
 
 
-def _headers() -> dict[str, str]:
+def untrusted_certificate(answer: HttpAnswer) -> bool:
+    """The TLS handshake failed on the certificate: retrying cannot help, and a phone would refuse it too."""
+    return "certificate verify failed" in (answer.error or "").lower()
+
+
+def ngrok_error_code(answer: HttpAnswer) -> str | None:
+    """ERR_NGROK_… when the answer is ngrok's own error page rather than Open WebUI's."""
+    import re
+
+    match = re.search(r"ERR_NGROK_\d+", answer.body)
+    return match.group(0) if match else None
+
+
+def request_headers() -> dict[str, str]:
     return {
         "User-Agent": USER_AGENT,
         # Skips ngrok's free-plan browser interstitial (ERR_NGROK_6024) for our own checks.
@@ -155,6 +169,6 @@ def _send(request: urllib.request.Request, *, timeout: float, context: ssl.SSLCo
     except urllib.error.HTTPError as err:
         body = err.read(MAX_BODY).decode("utf-8", "replace") if err.fp else ""
         return HttpAnswer(err.code, body, f"HTTP {err.code}", location=err.headers.get("Location"))
-    except (urllib.error.URLError, OSError, ValueError) as err:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
         reason = getattr(err, "reason", err)
         return HttpAnswer(None, "", str(reason))

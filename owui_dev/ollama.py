@@ -9,6 +9,7 @@ knows the usual traps.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -121,11 +122,19 @@ def no_model_hint(source: OllamaSource | None, stored_urls: list[str] | None = N
                 "model), then `owui-dev check` — Open WebUI picks it up without a restart."
             )
         if pulled:
-            return (
+            unreachable = (
                 f"Ollama on this machine has {len(pulled)} model(s), but Open WebUI cannot reach it at "
-                f"{source.container_url}. On Linux, Ollama listens on 127.0.0.1 only, out of the containers' reach: "
-                "run it with OLLAMA_HOST=0.0.0.0 (systemd: `sudo systemctl edit ollama`, add "
-                '`Environment="OLLAMA_HOST=0.0.0.0"`, restart it), then `owui-dev check`.'
+                f"{source.container_url}."
+            )
+            if sys.platform.startswith("linux"):
+                return (
+                    f"{unreachable} On Linux, Ollama listens on 127.0.0.1 only, out of the containers' reach: run it "
+                    "with OLLAMA_HOST=0.0.0.0 (systemd: `sudo systemctl edit ollama`, add "
+                    '`Environment="OLLAMA_HOST=0.0.0.0"`, restart it), then `owui-dev check`.'
+                )
+            return (
+                f"{unreachable} Docker Desktop reaches this machine as host.docker.internal: check that nothing "
+                "(a firewall, a VPN) blocks it, then `owui-dev check`."
             )
         return f"The Ollama found at {source.host_url} no longer answers: start it again, then `owui-dev check`."
     if source is not None and source.kind is SourceKind.USER:

@@ -106,24 +106,22 @@ def sign_up(base_url: str, *, name: str, email: str, password: str) -> HttpAnswe
     )
 
 
-def sign_in(base_url: str, *, email: str, password: str) -> HttpAnswer:
+def sign_in(
+    base_url: str, *, email: str, password: str, context: ssl.SSLContext | None = None, timeout: float = 30.0
+) -> HttpAnswer:
     from owui_dev.net import http_post_json
 
     return http_post_json(
-        base_url.rstrip("/") + "/api/v1/auths/signin", {"email": email, "password": password}, timeout=30.0
+        base_url.rstrip("/") + "/api/v1/auths/signin",
+        {"email": email, "password": password},
+        timeout=timeout,
+        context=context,
     )
 
 
 def sign_in_token(base_url: str, *, email: str, password: str, context: ssl.SSLContext | None = None) -> str | None:
     """A session token for the account, or None when Open WebUI refuses the sign-in."""
-    from owui_dev.net import http_post_json
-
-    answer = http_post_json(
-        base_url.rstrip("/") + "/api/v1/auths/signin",
-        {"email": email, "password": password},
-        timeout=30.0,
-        context=context,
-    )
+    answer = sign_in(base_url, email=email, password=password, context=context, timeout=15.0)
     body = answer.json()
     token = body.get("token") if answer.ok and isinstance(body, dict) else None
     return str(token) if token else None
@@ -142,7 +140,8 @@ def models(base_url: str, token: str) -> list[dict[str, object]] | None:
     """The models a signed-in user can chat with, or None when Open WebUI did not say."""
     from owui_dev.net import http_get
 
-    body = http_get(base_url.rstrip("/") + "/api/models", timeout=30.0, token=token).json()
+    # Open WebUI gives each connection 10 s (AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST) to list its models.
+    body = http_get(base_url.rstrip("/") + "/api/models", timeout=15.0, token=token).json()
     data = body.get("data") if isinstance(body, dict) else None
     return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else None
 
@@ -202,14 +201,16 @@ def transcribe(
 TRANSCRIPTIONS_DIR = DATA_PATH + "/cache/audio/transcriptions"
 
 
-def transcription_files(filename: str) -> list[str] | None:
-    """The two files one transcription leaves in the container, or None for a name we did not expect."""
+def forget_transcription_command(filename: str) -> list[str] | None:
+    """The command that deletes, inside the container, every file one transcription left: the upload
+    (<id>.<ext>), its transcript (<id>.json), and the MP3 an image with ffmpeg converts it to. None for a
+    name Open WebUI would not have given (only its own uuid-named files are ever touched)."""
     import re
 
     match = re.fullmatch(r"([0-9a-f-]{8,64})\.[a-z0-9]{1,8}", filename)
     if match is None:
         return None
-    return [f"{TRANSCRIPTIONS_DIR}/{filename}", f"{TRANSCRIPTIONS_DIR}/{match.group(1)}.json"]
+    return ["sh", "-c", 'rm -f -- "$1"/"$2".*', "sh", TRANSCRIPTIONS_DIR, match.group(1)]
 
 
 def ollama_urls(base_url: str, token: str) -> list[str] | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from owui_dev import openwebui
-from owui_dev.checks import Check, Status
+from owui_dev.checks import Check, make_check
 
 if TYPE_CHECKING:
     import ssl
@@ -35,7 +35,6 @@ _MODEL = ("model", "model")
 _STT = ("stt", "speech-to-text")
 _TTS = ("tts", "text-to-speech")
 _LATENCY = ("latency", "latency")
-_VOICE = ("voice", "speech → text")
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,7 @@ class CallTarget:
     model_source: OllamaSource | None = None
 
 
-def _check(ids: tuple[str, str], status: Status, detail: str, hint: str | None = None) -> Check:
-    return Check(ids[0], ids[1], status, detail, hint)
+_check = make_check
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,29 @@ class CallReport:
     checks: list[Check]
     models: list[str]  # what the instance offers, first = what a call opens with by default
     stt: dict[str, object] = field(default_factory=dict)  # the admin's speech-to-text settings, when readable
+
+
+@dataclass(frozen=True)
+class AdminView:
+    """What the admin's sign-in shows of the instance; `why` says why there is no token."""
+
+    token: str | None
+    why: str = ""
+    audio: dict[str, object] | None = None
+    models: list[dict[str, object]] | None = None
+
+
+def admin_view(target: CallTarget) -> AdminView:
+    """Sign in as the admin owui-dev created (on the local port) and read the models and audio settings."""
+    if not (target.admin_email and target.admin_password):
+        return AdminView(None, "owui-dev has no admin sign-in for this instance (it had its own accounts, or "
+                         "authentication is off)")  # fmt: skip
+    token = openwebui.sign_in_token(target.local_url, email=target.admin_email, password=target.admin_password)
+    if token is None:
+        return AdminView(None, f"Open WebUI refused the sign-in owui-dev kept for {target.admin_email} (the password "
+                         "was changed in Open WebUI?)")  # fmt: skip
+    audio = openwebui.audio_config(target.local_url, token)
+    return AdminView(token, audio=audio, models=openwebui.models(target.local_url, token))
 
 
 def run_call_checks(
@@ -74,34 +95,40 @@ def run_call_checks(
 ) -> CallReport:
     """The call-path checks, in the order a call uses them; each one reports, none stops the others.
 
-    With `voice`, also a speech → text round trip of that clip through the tunnel (`forget` deletes what
-    the upload left in Open WebUI's cache)."""
+    The independent ones run at the same time (they mostly wait on the network); latency runs alone
+    afterwards, so the others do not skew it. With `voice`, also a speech → text round trip of that clip
+    through the tunnel (`forget` deletes what the upload left in Open WebUI's cache)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from owui_dev.net import ssl_context
 
     context = context or ssl_context()
-    token = None
-    if target.admin_email and target.admin_password:
-        token = openwebui.sign_in_token(target.local_url, email=target.admin_email, password=target.admin_password)
-    audio = openwebui.audio_config(target.local_url, token) if token else None
-    offered = openwebui.models(target.local_url, token) if token else None
-    models = [str(model.get("id")) for model in offered or [] if model.get("id")]
-    checks = [
-        _guard(_HTTPS, lambda: https_check(target, context)),
-        _guard(_WEBSOCKET, lambda: websocket_check(target, context)),
-        _guard(_MODEL, lambda: model_check(target, token, offered)),
-        _guard(_STT, lambda: stt_check(target, token, audio)),
-        _guard(_TTS, lambda: tts_check(target, token, audio)),
-        _guard(_LATENCY, lambda: latency_check(target, context)),
-    ]
-    stt = _section(audio, "stt")
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="owui-dev-check") as pool:
+        https = pool.submit(guard, _HTTPS, lambda: https_check(target, context))
+        websocket = pool.submit(guard, _WEBSOCKET, lambda: websocket_check(target, context))
+        viewing = pool.submit(admin_view, target)
+        try:
+            view = viewing.result()
+        except Exception as err:  # noqa: BLE001 - reported by each check that needed it
+            view = AdminView(None, f"signing in failed: {type(err).__name__}: {err}")
+        checks = [
+            https.result(),
+            websocket.result(),
+            guard(_MODEL, lambda: model_check(target, view)),
+            guard(_STT, lambda: stt_check(target, view)),
+            guard(_TTS, lambda: tts_check(target, view)),
+        ]
+    checks.append(guard(_LATENCY, lambda: latency_check(target, context)))
+    stt = _section(view.audio, "stt")
     if voice is not None:
-        from owui_dev.voice import voice_check
+        from owui_dev.voice import VOICE, voice_check
 
-        checks.append(_guard(_VOICE, lambda: voice_check(target, voice, context=context, forget=forget, stt=stt)))
+        checks.append(guard(VOICE, lambda: voice_check(target, voice, context=context, forget=forget, stt=stt)))
+    models = [str(model["id"]) for model in view.models or [] if model.get("id")]
     return CallReport(checks, models, stt)
 
 
-def _guard(ids: tuple[str, str], run: Callable[[], Check]) -> Check:
+def guard(ids: tuple[str, str], run: Callable[[], Check]) -> Check:
     """A check that breaks is reported as not checked, never a crash of `up` (whose URL already works)."""
     try:
         return run()
@@ -110,17 +137,17 @@ def _guard(ids: tuple[str, str], run: Callable[[], Check]) -> Check:
             ids,
             "warn",
             f"could not check: {type(err).__name__}: {err}",
-            "This may be a bug in owui-dev: run `owui-dev check --debug` and report the output.",
+            "This may be a bug in owui-dev: please report this line.",
         )
 
 
-def _not_signed_in(ids: tuple[str, str], what: str) -> Check:
+def _not_signed_in(ids: tuple[str, str], what: str, view: AdminView) -> Check:
     return _check(
         ids,
         "warn",
-        f"not checked: {what} needs the admin's sign-in, and owui-dev has none for this instance "
-        "(it already had its own accounts)",
-        "Check it yourself in Open WebUI: Admin Panel → Settings.",
+        f"not checked: {what} needs the admin's sign-in, and {view.why}",
+        "Check it yourself in Open WebUI (Admin Panel → Settings); `owui-dev status --show-password` shows the "
+        "sign-in owui-dev knows.",
     )
 
 
@@ -128,9 +155,10 @@ def _not_signed_in(ids: tuple[str, str], what: str) -> Check:
 
 
 def https_check(target: CallTarget, context: ssl.SSLContext) -> Check:
+    from owui_dev.net import ngrok_error_code, untrusted_certificate
+
     answer = openwebui.health(target.public_url, timeout=10.0, context=context)
-    error = (answer.error or "").lower()
-    if "certificate" in error:
+    if untrusted_certificate(answer):
         return _check(
             _HTTPS,
             "fail",
@@ -145,10 +173,19 @@ def https_check(target: CallTarget, context: ssl.SSLContext) -> Check:
             f"{target.public_url} does not answer: {answer.error}",
             "Check the internet connection; `owui-dev status` shows whether `up` still runs.",
         )
+    secure = "trusted certificate: the phone's browser treats the page as a secure context and offers the microphone"
+    if openwebui.is_healthy(answer):
+        return _check(_HTTPS, "ok", secure)
+    if target.gated:
+        return _check(_HTTPS, "ok", f"{secure} (the gate in front answered HTTP {answer.status})")
+    code = ngrok_error_code(answer)
     return _check(
         _HTTPS,
-        "ok",
-        "trusted certificate: the phone's browser treats the page as a secure context and offers the microphone",
+        "fail",
+        f"the certificate is trusted, but Open WebUI does not answer through {target.public_url}: HTTP "
+        f"{answer.status}{f' ({code})' if code else ''}",
+        "ngrok answers in its place: the tunnel is down or reconnecting, or Open WebUI stopped. `owui-dev status` "
+        "shows both halves.",
     )
 
 
@@ -235,9 +272,10 @@ def socketio_open(base_url: str, *, context: ssl.SSLContext | None, timeout: flo
 # -- a model to talk to ---------------------------------------------------------------------------
 
 
-def model_check(target: CallTarget, token: str | None, offered: list[dict[str, object]] | None) -> Check:
+def model_check(target: CallTarget, view: AdminView) -> Check:
+    token, offered = view.token, view.models
     if token is None:
-        return _not_signed_in(_MODEL, "listing the models")
+        return _not_signed_in(_MODEL, "listing the models", view)
     if offered is None:
         return _check(_MODEL, "warn", "Open WebUI did not list its models (GET /api/models)", None)
     if offered:
@@ -293,9 +331,10 @@ def _missing(section: dict[str, object], needs: tuple[str, ...]) -> list[str]:
     return [key for key in needs if not str(section.get(key) or "").strip()]
 
 
-def stt_check(target: CallTarget, token: str | None, audio: dict[str, object] | None) -> Check:
-    if token is None:
-        return _not_signed_in(_STT, "reading the audio settings")
+def stt_check(target: CallTarget, view: AdminView) -> Check:
+    audio = view.audio
+    if view.token is None:
+        return _not_signed_in(_STT, "reading the audio settings", view)
     if audio is None:
         return _check(_STT, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
     stt = _section(audio, "stt")
@@ -312,12 +351,13 @@ def stt_check(target: CallTarget, token: str | None, audio: dict[str, object] | 
         model = str(stt.get("WHISPER_MODEL") or "base")
         return _check(_STT, "ok", f"the built-in Whisper ({model}), on this machine's CPU")
     if engine == "web":
+        # The chat page refuses: "Call feature is not supported when using Web STT engine" (Chat.svelte).
         return _check(
             _STT,
-            "warn",
-            "the phone browser's own speech recognition (Web API): it depends on the browser, and some send "
-            "the audio to their maker's cloud",
-            f"For a predictable call, choose the built-in Whisper in {AUDIO_SETTINGS}.",
+            "fail",
+            "the browser's own speech recognition (Web API) is selected, and with it Open WebUI's call button "
+            "refuses to start a call",
+            f"Choose the built-in Whisper (or an external engine) in {AUDIO_SETTINGS}.",
         )
     missing = _missing(stt, STT_NEEDS.get(engine, ()))
     if missing:
@@ -331,9 +371,10 @@ def stt_check(target: CallTarget, token: str | None, audio: dict[str, object] | 
     return _check(_STT, "ok", f"external engine {engine}{where}, configured (key set)")
 
 
-def tts_check(target: CallTarget, token: str | None, audio: dict[str, object] | None) -> Check:
-    if token is None:
-        return _not_signed_in(_TTS, "reading the audio settings")
+def tts_check(target: CallTarget, view: AdminView) -> Check:
+    audio = view.audio
+    if view.token is None:
+        return _not_signed_in(_TTS, "reading the audio settings", view)
     if audio is None:
         return _check(_TTS, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
     tts = _section(audio, "tts")
@@ -362,24 +403,21 @@ def tts_check(target: CallTarget, token: str | None, audio: dict[str, object] | 
 
 
 def latency_check(target: CallTarget, context: ssl.SSLContext) -> Check:
-    """Median time of /health through the tunnel against the same request on the loopback port."""
-    local: list[float] = []
-    public: list[float] = []
+    """Median round trip of /health through the tunnel against the same on the loopback port, each over
+    one kept-alive connection (as the phone's page keeps its own), after a first request that opens it."""
     deadline = time.monotonic() + LATENCY_BUDGET_S
-    for _ in range(LATENCY_SAMPLES):
-        if time.monotonic() > deadline:
-            break
-        local.append(_timed(lambda: openwebui.health(target.local_url, timeout=2.0)))
-        public.append(_timed(lambda: openwebui.health(target.public_url, timeout=3.0, context=context)))
-    samples = [p for p in public if p >= 0]
-    if not samples:
+    local = _round_trips(target.local_url, None, deadline)
+    public = _round_trips(target.public_url, context, deadline)
+    if not public:
         return _check(_LATENCY, "warn", "no request through the tunnel answered in time")
-    local_ms = statistics.median([value for value in local if value >= 0] or [0.0])
-    public_ms = statistics.median(samples)
+    local_ms = statistics.median(local) if local else 0.0
+    public_ms = statistics.median(public)
     added = max(0.0, public_ms - local_ms)
     detail = (
-        f"{public_ms:.0f} ms through the tunnel, {local_ms:.0f} ms locally: +{added:.0f} ms (median of {len(samples)})"
+        f"{public_ms:.0f} ms through the tunnel, {local_ms:.0f} ms locally: +{added:.0f} ms (median of {len(public)})"
     )
+    if target.gated:
+        return _check(_LATENCY, "warn", f"{detail}, measured to the gate in front of Open WebUI")
     if added > LATENCY_WARN_MS:
         return _check(
             _LATENCY,
@@ -390,9 +428,32 @@ def latency_check(target: CallTarget, context: ssl.SSLContext) -> Check:
     return _check(_LATENCY, "ok", detail)
 
 
-def _timed(request: Callable[[], object]) -> float:
-    """Milliseconds for one answered request; -1 when it did not answer."""
-    started = time.monotonic()
-    answer = request()
-    elapsed = (time.monotonic() - started) * 1000
-    return elapsed if getattr(answer, "status", None) is not None else -1.0
+def _round_trips(base_url: str, context: ssl.SSLContext | None, deadline: float) -> list[float]:
+    """Milliseconds of LATENCY_SAMPLES GET /health on one connection; the first (connecting) one not counted."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from owui_dev.net import request_headers
+
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port
+    connection: http.client.HTTPConnection = (
+        http.client.HTTPSConnection(host, port, context=context, timeout=3.0)
+        if parts.scheme == "https"
+        else http.client.HTTPConnection(host, port, timeout=3.0)
+    )
+    samples: list[float] = []
+    try:
+        for attempt in range(LATENCY_SAMPLES + 1):
+            if time.monotonic() > deadline:
+                break
+            started = time.monotonic()
+            connection.request("GET", openwebui.HEALTH_PATH, headers=request_headers())
+            connection.getresponse().read()
+            if attempt:
+                samples.append((time.monotonic() - started) * 1000)
+    except (OSError, http.client.HTTPException):
+        pass
+    finally:
+        connection.close()
+    return samples

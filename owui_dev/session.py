@@ -21,7 +21,7 @@ from owui_dev.config import PullPolicy, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
-from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context
+from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context, untrusted_certificate
 from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
 from owui_dev.readiness import CallTarget, run_call_checks
@@ -106,14 +106,15 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 refuse_unsafe_environment(existing.environment, settings, reused=True)
             port = _choose_port(settings, existing, reporter)
             secrets = instance_secrets(settings)
-            reuse = existing is not None and existing.running
-            model_source, model_env = _model_source(settings, reporter, reuse=reuse)
+            model_source, model_env = _model_source(engine, settings, reporter)
 
             _ensure_ngrok_binary(binary, reporter)
             _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
 
             environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
-            container = _start_container(engine, settings, existing, port, environment, stack, teardown, reporter)
+            container = _start_container(
+                engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
+            )
             local_url = f"http://127.0.0.1:{container.host_port}"
             _wait_ready(engine, settings, local_url, reporter)
             access = secure_instance(local_url, secrets, settings, reporter)
@@ -169,9 +170,9 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url))
             reporter.announce(announcement)
             announced = True
+            lock.publish(_record(announcement, settings, model_source))
             if settings.open_browser:
                 _open_in_browser(announcement.qr_url, reporter)
-            lock.publish(_record(announcement, settings, model_source))
             if settings.check_voice:
                 _check_voice(engine, settings.name, target, call.stt, reporter)
             _watch(engine, settings, tunnel, reporter, announcement, lock, model_source)
@@ -186,16 +187,29 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
     _finish(reporter, teardown, settings)
 
 
-def _model_source(settings: UpSettings, reporter: Reporter, *, reuse: bool) -> tuple[OllamaSource, dict[str, str]]:
-    """Where the models will come from; an Ollama found on this machine is handed to Open WebUI."""
+def _model_source(
+    engine: DockerEngine, settings: UpSettings, reporter: Reporter
+) -> tuple[OllamaSource, dict[str, str]]:
+    """Where the models will come from; an Ollama found on this machine is handed to a new Open WebUI.
+
+    Open WebUI stores its Ollama address at its first start and ignores the variable afterwards, so the
+    address is only handed over for a new data volume; for an existing one the model check shows what
+    Open WebUI really gets. A remote engine's containers cannot reach this machine's Ollama at all."""
     from owui_dev.ollama import SourceKind, plan
 
-    # A container that already runs keeps its settings: nothing to hand it.
-    source, env = plan(dict(settings.environment), detect=settings.ollama_detect and not reuse, url=settings.ollama_url)
-    if source.kind is SourceKind.DETECTED:
+    detect = settings.ollama_detect and engine.info.is_local
+    source, env = plan(dict(settings.environment), detect=detect, url=settings.ollama_url)
+    if source.kind is not SourceKind.DETECTED:
+        return source, env
+    if engine.has_volume(settings.volume):
         reporter.step(
-            f"Ollama {source.version} found at {source.host_url}: Open WebUI will use it ({source.container_url})"
+            f"Ollama {source.version} found at {source.host_url} (Open WebUI keeps the Ollama address it stored "
+            f"in {settings.volume} at its first start: the model check shows what it gets)"
         )
+        return source, {}
+    reporter.step(
+        f"Ollama {source.version} found at {source.host_url}: Open WebUI will use it ({source.container_url})"
+    )
     return source, env
 
 
@@ -246,30 +260,60 @@ def _check_voice(
 ) -> None:
     """--check-voice: the shipped clip through the tunnel to speech-to-text, once the URL is out."""
     from owui_dev.manage import remove_transcription
-    from owui_dev.voice import Clip, voice_check
+    from owui_dev.readiness import guard
+    from owui_dev.voice import VOICE, Clip, voice_check
 
     with reporter.activity("Sending a spoken clip through the tunnel to speech-to-text…"):
-        result = voice_check(
-            target,
-            Clip.shipped(),
-            context=ssl_context(),
-            forget=lambda filename: remove_transcription(engine, name, filename),
-            stt=stt,
+        result = guard(
+            VOICE,
+            lambda: voice_check(
+                target,
+                Clip.shipped(),
+                context=ssl_context(),
+                forget=lambda filename: remove_transcription(engine, name, filename),
+                stt=stt,
+            ),
         )
     reporter.checks([result])
 
 
 def _open_in_browser(url: str, reporter: Reporter) -> None:
+    """A graphical browser only: a console one (lynx, w3m) would take over this terminal and block `up`."""
+    import sys
     import webbrowser
 
+    graphical = sys.platform in {"darwin", "win32"} or any(
+        os.environ.get(var) for var in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    )
+    if not graphical:
+        reporter.warn("No graphical browser on this machine (--open): open the URL yourself.")
+        return
     try:
-        opened = webbrowser.open(url)
+        # The browser inherits stdout: keep its chatter out of it (stdout carries results and JSON only).
+        with _stdout_to_devnull():
+            opened = webbrowser.open(url)
     except webbrowser.Error:
         opened = False
     if opened:
         reporter.step("Opened it in this machine's browser")
     else:
         reporter.warn("Could not open a browser on this machine (--open): open the URL yourself.")
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, failed: bool = False) -> None:
@@ -358,11 +402,14 @@ def _start_container(
     stack: ExitStack,
     teardown: Teardown,
     reporter: Reporter,
+    *,
+    automatic: frozenset[str] = frozenset(),
 ) -> ContainerInfo:
+    """`automatic`: settings owui-dev chose itself (the Ollama it found), which never re-create a container."""
     if existing is not None and existing.running:
         reporter.step(f"Container {settings.name} already running; using it (it keeps running after this run)")
         return existing
-    spec = ContainerSpec(settings.name, settings.image, port, settings.volume, environment)
+    spec = ContainerSpec(settings.name, settings.image, port, settings.volume, environment, unfingerprinted=automatic)
     if existing is not None and existing.fingerprint != spec.fingerprint():
         engine.remove(settings.name)
         reporter.note(
@@ -408,7 +455,7 @@ def _verify(public_url: str, reporter: Reporter, *, gated: bool = False, timeout
             if gated and _gate_answer(answer):
                 reporter.step(f"HTTPS tunnel verified (the gate answers: {_gate_answer(answer)})")
                 return
-            untrusted = "certificate verify failed" in (answer.error or "").lower()  # retrying cannot help
+            untrusted = untrusted_certificate(answer)  # retrying cannot help
             if untrusted or "ERR_NGROK_725" in answer.body or time.monotonic() > deadline:
                 raise _verify_failure(public_url, answer.error or f"HTTP {answer.status}", answer.body)
             time.sleep(0.5)
@@ -493,11 +540,20 @@ def _watch(
                 url = tunnel.refresh_url()
                 _verify(url, reporter, gated=settings.gated)
                 changed = url != announcement.public_url
-                reporter.event("tunnel_up", public_url=url, changed=changed, outage_seconds=round(outage, 1))
                 if changed:
-                    reporter.warn(f"The tunnel came back on a new URL after {outage:.0f} s: scan the new code.")
                     announcement = replace(announcement, public_url=url)
                     announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url))
+                reporter.event(
+                    "tunnel_up",
+                    public_url=url,
+                    call_url=announcement.call_url,
+                    qr_url=announcement.qr_url,
+                    qr_png=announcement.qr_png,
+                    changed=changed,
+                    outage_seconds=round(outage, 1),
+                )
+                if changed:
+                    reporter.warn(f"The tunnel came back on a new URL after {outage:.0f} s: scan the new code.")
                     reporter.announce(announcement, again=True)
                     lock.publish(_record(announcement, settings, model_source))
                 else:

@@ -12,17 +12,16 @@ Open WebUI keeps every uploaded clip and its transcript in its cache folder
 
 from __future__ import annotations
 
-import mimetypes
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from owui_dev import openwebui
-from owui_dev.checks import Check, Status
+from owui_dev.checks import Check, Status, make_check
 
 if TYPE_CHECKING:
     import ssl
@@ -33,8 +32,13 @@ CLIP_NAME = "voice-check.webm"
 # What the shipped clip says (owui_dev/data/VOICE-CHECK.md tells how it was made and checked): plain
 # words that Open WebUI's default Whisper model (base) transcribes exactly from this synthetic voice.
 CLIP_SENTENCE = "This is a microphone test."
-TRANSCRIBE_TIMEOUT = 300.0
-_VOICE = ("voice", "speech → text")
+VOICE = ("voice", "speech → text")
+# Open WebUI's default allowed extensions (AUDIO_STT_ALLOWED_EXTENSIONS) with the audio type to declare:
+# it refuses a part without an audio/* type (or video/webm), whatever the file holds.
+AUDIO_TYPES = {
+    "wav": "audio/wav", "mp3": "audio/mpeg", "m4a": "audio/mp4", "webm": "audio/webm", "ogg": "audio/ogg",
+    "flac": "audio/flac", "mp4": "audio/mp4", "mpga": "audio/mpeg", "mpeg": "audio/mpeg",
+}  # fmt: skip
 
 _NUMBERS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -69,13 +73,24 @@ class Clip:
 
     @classmethod
     def from_file(cls, path: Path) -> Clip:
-        """The user's own recording (--voice-clip): any format the instance accepts."""
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return cls(path.read_bytes(), path.name, content_type, None)
+        """The user's own recording (--voice-clip), in a format Open WebUI accepts by default."""
+        from owui_dev.errors import UsageError
+
+        extension = path.suffix.lower().removeprefix(".")
+        if extension not in AUDIO_TYPES:
+            raise UsageError(
+                f"--voice-clip {path.name!r}: Open WebUI does not take .{extension or '(no extension)'} files.",
+                hint="Use one of " + ", ".join(f".{ext}" for ext in AUDIO_TYPES) + " (phones record .webm or .m4a).",
+            )
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise UsageError(f"--voice-clip {path}: {err.strerror or err}.") from None
+        return cls(data, path.name, AUDIO_TYPES[extension], None)
 
 
 def _check(status: Status, detail: str, hint: str | None = None) -> Check:
-    return Check(_VOICE[0], _VOICE[1], status, detail, hint)
+    return make_check(VOICE, status, detail, hint)
 
 
 def voice_check(
@@ -113,9 +128,13 @@ def voice_check(
     seconds = time.monotonic() - started
     body = answer.json()
     if answer.ok and isinstance(body, dict) and isinstance(body.get("text"), str):
-        if forget is not None and isinstance(body.get("filename"), str):
-            forget(str(body["filename"]))
-        return _judge(clip, body["text"], seconds, via)
+        kept = str(body.get("filename") or "")
+        forgotten = forget is not None and bool(kept) and forget(kept)
+        result = _judge(clip, body["text"], seconds, via)
+        if not forgotten:
+            left = f" (Open WebUI keeps the clip in its cache: cache/audio/transcriptions/{kept or '…'})"
+            result = replace(result, detail=result.detail + left)
+        return result
     detail = _detail_of(body) or answer.error or ""
     if "ERR_NGROK_" in answer.body:  # ngrok's own error page: the request never reached Open WebUI
         detail += " (" + next(iter(re.findall(r"ERR_NGROK_\d+", answer.body)), "") + ")"
@@ -125,6 +144,12 @@ def voice_check(
 def _judge(clip: Clip, heard: str, seconds: float, via: str) -> Check:
     shown = f"{heard.strip()!r}" if heard.strip() else "nothing (silence)"
     if clip.expected is None:
+        if not heard.strip():
+            return _check(
+                "warn",
+                f"transcribed through {via} in {seconds:.1f} s, but nothing was heard",
+                "Is the recording silent, or in a format the engine cannot decode?",
+            )
         return _check("ok", f"transcribed through {via} in {seconds:.1f} s: {shown}")
     if same_words(heard, clip.expected):
         return _check("ok", f"transcribed through {via} in {seconds:.1f} s: {shown}")
@@ -155,7 +180,8 @@ def _explain_failure(status: int | None, detail: str, target: CallTarget, via: s
     if "slim" in detail:  # Open WebUI's own words: "Local Whisper is unavailable in slim."
         return _check(
             "fail",
-            f"Open WebUI could not transcribe the clip ({said}): this is a -slim image, which has no built-in Whisper",
+            f"Open WebUI could not transcribe the clip ({said}): this is a -slim image, which has no built-in "
+            "Whisper (the upload stays in its cache)",
             f"Use the full image (drop -slim from --image), or choose an external engine in {AUDIO_SETTINGS}.",
         )
     if status is None or status in {413, 502, 504} or "ERR_NGROK" in detail:
@@ -189,4 +215,7 @@ def _explain_failure(status: int | None, detail: str, target: CallTarget, via: s
         url = stt.get("OPENAI_API_BASE_URL") if engine == "openai" else None
         cause = f"the {engine} engine{f' at {url}' if url else ''} did not answer or refused the request"
         fix = f"Check its URL and key in {AUDIO_SETTINGS}; `owui-dev logs` shows Open WebUI's reason."
-    return _check("fail", f"Open WebUI could not transcribe the clip ({said}): {cause}", fix)
+    # Open WebUI saved the upload before its engine failed, and does not say under which name.
+    return _check(
+        "fail", f"Open WebUI could not transcribe the clip ({said}): {cause} (the upload stays in its cache)", fix
+    )

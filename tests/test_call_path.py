@@ -59,14 +59,25 @@ def test_a_call_link_opens_a_new_chat_in_call_mode_with_the_model() -> None:
     assert openwebui.call_url("https://a.ngrok-free.app", None) == "https://a.ngrok-free.app/?call=true"
 
 
-def test_only_transcription_files_we_expect_are_ever_deleted() -> None:
+def test_only_what_one_transcription_left_is_ever_deleted(docker_client, fake_image: str) -> None:  # type: ignore[no-untyped-def]
+    """The upload, its transcript and the MP3 an image with ffmpeg makes of it go; nothing else does."""
     uid = "0b6f1c9e-3c1f-4f4c-9d6a-7a0a4c3c2b1a"
-    assert openwebui.transcription_files(f"{uid}.wav") == [
-        f"/app/backend/data/cache/audio/transcriptions/{uid}.wav",
-        f"/app/backend/data/cache/audio/transcriptions/{uid}.json",
-    ]
-    for bad in ["../../webui.db", f"{uid}.wav/../x", "*.wav", "", f"{uid}"]:
-        assert openwebui.transcription_files(bad) is None
+    for bad in ["../../webui.db", f"{uid}.wav/../x", "*.wav", "", f"{uid}", f"{uid}.wav; rm -rf /"]:
+        assert openwebui.forget_transcription_command(bad) is None
+    command = openwebui.forget_transcription_command(f"{uid}.webm")
+    assert command is not None
+    folder = openwebui.TRANSCRIPTIONS_DIR
+    container = docker_client.containers.run(fake_image, ["sleep", "60"], detach=True, remove=True)
+    try:
+        other = "1b6f1c9e-3c1f-4f4c-9d6a-7a0a4c3c2b1a"
+        names = [f"{uid}.webm", f"{uid}.json", f"{uid}.mp3", f"{other}.webm", f"{other}.json", "webui.db"]
+        setup = f"mkdir -p {folder} && cd {folder} && touch " + " ".join(names)
+        assert container.exec_run(["sh", "-c", setup]).exit_code == 0
+        assert container.exec_run(command).exit_code == 0
+        left = container.exec_run(["ls", folder]).output.decode().split()
+        assert sorted(left) == sorted([f"{other}.webm", f"{other}.json", "webui.db"])
+    finally:
+        container.kill()
 
 
 def test_a_model_connection_the_user_gave_wins_over_detection() -> None:
@@ -110,3 +121,25 @@ def test_qr_and_check_with_nothing_running_say_so_and_start_nothing(command: lis
 
     error = json.loads(json_done.stderr.strip().splitlines()[-1])
     assert (error["event"], error["error"], error["exit_code"]) == ("error", "not-running", 13)
+
+
+def test_a_recording_open_webui_would_refuse_is_refused_up_front(tmp_path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    """Open WebUI refuses what it does not take as audio: say so before anything is sent."""
+    clip = tmp_path / "notes.txt"
+    clip.write_text("not audio")
+    done = run_cli("check", "--voice-clip", str(clip), env=cli_env(DOCKER_HOST="unix:///nonexistent/docker.sock"))
+    assert done.returncode == 2, done.stderr
+    assert "Open WebUI does not take .txt files" in done.stderr
+    assert ".webm" in done.stderr
+
+
+def test_the_users_recording_is_declared_as_audio_by_its_extension(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for name, declared in [
+        ("a.mp4", "audio/mp4"),
+        ("b.M4A", "audio/mp4"),
+        ("c.mpeg", "audio/mpeg"),
+        ("d.ogg", "audio/ogg"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(b"x")
+        assert Clip.from_file(path).content_type == declared

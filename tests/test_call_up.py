@@ -142,6 +142,16 @@ def test_a_slim_image_has_no_whisper(up_processes: list[UpProcess], args: list[s
     assert up.interrupt() == 0
 
 
+def test_the_browsers_own_speech_engine_cannot_call(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+) -> None:
+    up, ready = _up(up_processes, [*args, "--env", "AUDIO_STT_ENGINE=web"], env, "--no-ollama-detect")
+    stt = _checks(ready)["stt"]
+    assert stt["status"] == "fail"
+    assert "call button refuses to start a call" in stt["detail"]
+    assert up.interrupt() == 0
+
+
 def test_qr_and_check_read_the_running_up(
     up_processes: list[UpProcess], args: list[str], env: dict[str, str], tmp_path: Path
 ) -> None:

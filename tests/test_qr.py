@@ -33,7 +33,7 @@ def console_output(url: str, style: str, *, color_system: str = "truecolor", no_
         no_color=no_color,  # type: ignore[arg-type]
     )
     announcement = Announcement(public_url=url, local_url="", container_name="", image="", volume="", qr_style=style)
-    reporter._print_qr(announcement)
+    reporter.print_qr(announcement.qr_url, announcement.qr_style)
     return buffer.getvalue()
 
 
