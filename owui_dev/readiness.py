@@ -124,8 +124,19 @@ def run_call_checks(
         from owui_dev.voice import VOICE, voice_check
 
         checks.append(guard(VOICE, lambda: voice_check(target, voice, context=context, forget=forget, stt=stt)))
-    models = [str(model["id"]) for model in view.models or [] if model.get("id")]
-    return CallReport(checks, models, stt)
+    return CallReport(checks, chat_models(view.models or []), stt)
+
+
+def chat_models(offered: list[dict[str, object]]) -> list[str]:
+    """Model ids a call can talk to, best first: embedding models (which cannot chat) and Open WebUI's
+    arena pseudo-models go last, so `--call` does not open with one of them by default."""
+    ids = [(str(model["id"]), model) for model in offered if model.get("id")]
+
+    def unlikely(item: tuple[str, dict[str, object]]) -> bool:
+        model_id, model = item
+        return "embed" in model_id.lower() or model.get("owned_by") == "arena"
+
+    return [model_id for model_id, _ in sorted(ids, key=unlikely)]
 
 
 def guard(ids: tuple[str, str], run: Callable[[], Check]) -> Check:

@@ -143,3 +143,16 @@ def test_the_users_recording_is_declared_as_audio_by_its_extension(tmp_path) -> 
         path = tmp_path / name
         path.write_bytes(b"x")
         assert Clip.from_file(path).content_type == declared
+
+
+def test_a_call_opens_with_a_chat_model_not_an_embedding_one() -> None:
+    from owui_dev.readiness import chat_models
+
+    offered = [
+        {"id": "nomic-embed-text:latest", "owned_by": "ollama"},
+        {"id": "arena-model", "owned_by": "arena"},
+        {"id": "llama3.2:1b", "owned_by": "ollama"},
+        {"id": "qwen3:4b", "owned_by": "ollama"},
+    ]
+    assert chat_models(offered) == ["llama3.2:1b", "qwen3:4b", "nomic-embed-text:latest", "arena-model"]
+    assert chat_models([]) == []

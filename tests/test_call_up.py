@@ -339,3 +339,23 @@ def _wait_for_voice_event(up: UpProcess, timeout: float = 120) -> dict[str, Any]
 def _no_real_ollama(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never let a real Ollama on this machine (11434) into these tests: each says where its Ollama is."""
     monkeypatch.setenv("OWUI_DEV_OLLAMA_URL", os.environ.get("OWUI_DEV_OLLAMA_URL", "http://127.0.0.1:9"))
+
+
+def test_an_existing_volume_keeps_the_ollama_address_of_its_first_start(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str], docker_client: Any
+) -> None:
+    """Open WebUI stores its Ollama address at first start: a second Ollama found later is not handed over
+    (nor is the container re-created for it), and the model check says where the models really come from."""
+    with FakeOllama(models=["llama3.2:1b"], host="0.0.0.0") as first:
+        up, ready = _up(up_processes, args, {**env, "OWUI_DEV_OLLAMA_URL": first.url})
+        assert _checks(ready)["model"]["status"] == "ok"
+        container_id = docker_client.containers.get(_name(args)).id
+        assert up.interrupt() == 0
+    with FakeOllama(models=["qwen3:4b"], host="0.0.0.0") as second:
+        up, ready = _up(up_processes, args, {**env, "OWUI_DEV_OLLAMA_URL": second.url})
+        assert "keeps the Ollama address it stored" in up.stderr
+        assert docker_client.containers.get(_name(args)).id == container_id, "re-created for an Ollama it ignores"
+        model = _checks(ready)["model"]
+        assert model["status"] == "warn"
+        assert "keeps the Ollama address from its first start" in model["hint"]
+        assert up.interrupt() == 0
