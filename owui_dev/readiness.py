@@ -206,6 +206,10 @@ def https_check(target: CallTarget, context: ssl.SSLContext) -> Check:
 def websocket_check(target: CallTarget, context: ssl.SSLContext) -> Check:
     started = time.monotonic()
     outcome = socketio_open(target.public_url, context=context, timeout=WEBSOCKET_TIMEOUT_S)
+    if not outcome.opened and outcome.status is None:
+        # No answer at all (a timeout, a dropped connection): once more, so that a blip is not a verdict.
+        started = time.monotonic()
+        outcome = socketio_open(target.public_url, context=context, timeout=WEBSOCKET_TIMEOUT_S)
     elapsed_ms = (time.monotonic() - started) * 1000
     if outcome.opened:
         return _check(

@@ -173,7 +173,7 @@ def test_qr_and_check_read_the_running_up(
         assert decode_png(tmp_path / "call.png") == ready["call_url"]
 
         checked = run_cli("check", "--name", name, "--json", env=env)
-        assert checked.returncode == 0, checked.stderr
+        assert checked.returncode == 0, checked.stdout + checked.stderr
         report = json.loads(checked.stdout)
         assert report["ok"] is True
         assert [check["id"] for check in report["checks"]] == CHECK_IDS
@@ -249,7 +249,7 @@ def test_the_voice_check_hears_the_shipped_clip_and_leaves_nothing_behind(
     assert _transcribed_files(docker_client, _name(args)) == []
 
     checked = run_cli("check", "--name", _name(args), "--voice", "--json", env=env)
-    assert checked.returncode == 0, checked.stderr
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     assert _voice_of(checked.stdout)["status"] == "ok"
     assert _transcribed_files(docker_client, _name(args)) == []
     assert up.interrupt() == 0
