@@ -55,12 +55,15 @@ class InstanceSecrets:
     secret_key: str
     # True once owui-dev has signed in with these credentials: only then are they shown as the way in.
     admin_verified: bool = False
+    # True when owui-dev made this account (WEBUI_ADMIN_* on a volume it created, or its own first sign-up):
+    # only then does it change the account's settings (the "What's New" dialog marked as read).
+    admin_created: bool = False
 
     def __repr__(self) -> str:
         return f"InstanceSecrets(volume={self.volume!r}, admin_email={self.admin_email!r}, <secrets hidden>)"
 
-    def verified(self) -> InstanceSecrets:
-        return replace(self, admin_verified=True)
+    def verified(self, *, created: bool = False) -> InstanceSecrets:
+        return replace(self, admin_verified=True, admin_created=self.admin_created or created)
 
 
 def secrets_path(volume: str) -> Path:

@@ -113,10 +113,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
 
             environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
+            new_volume = not engine.has_volume(settings.volume)
             container = _start_container(engine, settings, existing, port, environment, stack, teardown, reporter)
             local_url = f"http://127.0.0.1:{container.host_port}"
             _wait_ready(engine, settings, local_url, reporter)
-            access = secure_instance(local_url, secrets, settings, reporter)
+            access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
 
             tunnel = NgrokTunnel(
                 binary,
