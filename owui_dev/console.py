@@ -42,6 +42,8 @@ class Announcement:
     # --call: the QR code opens a new chat in voice-call mode, with `model` when there is one.
     call: bool = False
     model: str | None = None
+    # What the phone shows, in order (said once, numbered), and tips beside them.
+    phone_steps: Sequence[str] = field(default_factory=tuple)
     phone_notes: Sequence[str] = field(default_factory=tuple)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -202,17 +204,17 @@ class HumanReporter:
         self.print_qr(a.qr_url, a.qr_style)
         if a.call:
             out.print(f"  Call link: {_escape(a.call_url)}")
-        else:
-            out.print(
-                "  Voice calls need HTTPS: open this URL on the phone, allow the microphone, tap the call button."
-            )
         for note in a.notes:
             out.print(f"  {_escape(note)}")
         if a.checks and not again:
             out.print("  [bold]Call readiness[/]")
             out.print(checks_table(a.checks, indent=2))
+        if a.phone_steps and not again:
+            out.print("  [bold]On the phone:[/]")
+            for number, step in enumerate(a.phone_steps, 1):
+                # Indented as a block, so a wrapped line stays under its step.
+                out.print(Padding(Text(f"{number}. {step}"), (0, 0, 0, 4)))
         for note in a.phone_notes if not again else ():
-            # Indented as a block, so a wrapped line stays under its note.
             out.print(Padding(Text(note, style="dim"), (0, 0, 0, 2)))
         out.print(f"  Local: {a.local_url}" + (f"      Inspector: {a.inspector_url}" if a.inspector_url else ""))
         if a.qr_png:

@@ -7,20 +7,43 @@ in. They never go to logs; the tunnel's public side never sees them.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import secrets
 from dataclasses import asdict, dataclass, replace
+from importlib import resources
 from pathlib import Path
 
 from owui_dev.state import remove_private, state_dir, write_private
 
 DEFAULT_ADMIN_EMAIL = "admin@localhost"  # Open WebUI accepts @localhost addresses explicitly
 DEFAULT_ADMIN_NAME = "Admin"
-PASSWORD_BYTES = 18  # 24 URL-safe characters, well under bcrypt's 72-byte limit
+# The admin password is typed on a phone: lowercase words joined by hyphens, drawn from the EFF long word
+# list (7,776 words) as the xkcdpass package ships it (BSD-3-Clause; the list itself is the EFF's, CC BY 3.0 US).
+# Six words are log2(7772) * 6 ≈ 77.5 bits; the longest is 6 * 9 + 5 = 59 bytes, under the 72 bytes that
+# Open WebUI's bcrypt accepts (utils/auth.py validate_password). Its optional password rule
+# (ENABLE_PASSWORD_VALIDATION, off by default) is never applied to WEBUI_ADMIN_PASSWORD.
+WORDLIST_PACKAGE = "xkcdpass"
+WORDLIST_FILE = "static/eff-long"
+PASSWORD_WORDS = 6
+PASSWORD_SEPARATOR = "-"  # noqa: S105 - the separator, not a password
+
+
+@functools.cache
+def wordlist() -> tuple[str, ...]:
+    """The EFF long list, less its four hyphenated words (t-shirt, yo-yo, …): the separator must stay one."""
+    text = resources.files(WORDLIST_PACKAGE).joinpath(WORDLIST_FILE).read_text(encoding="utf-8")
+    return tuple(word for word in text.split() if word.isascii() and word.isalpha() and word.islower())
+
+
+def password_bits(words: int = PASSWORD_WORDS) -> float:
+    return words * math.log2(len(wordlist()))
 
 
 def generate_password() -> str:
-    return secrets.token_urlsafe(PASSWORD_BYTES)
+    words = wordlist()
+    return PASSWORD_SEPARATOR.join(secrets.choice(words) for _ in range(PASSWORD_WORDS))
 
 
 @dataclass(frozen=True)
@@ -32,12 +55,15 @@ class InstanceSecrets:
     secret_key: str
     # True once owui-dev has signed in with these credentials: only then are they shown as the way in.
     admin_verified: bool = False
+    # True when owui-dev made this account (WEBUI_ADMIN_* on a volume it created, or its own first sign-up):
+    # only then does it change the account's settings (the "What's New" dialog marked as read).
+    admin_created: bool = False
 
     def __repr__(self) -> str:
         return f"InstanceSecrets(volume={self.volume!r}, admin_email={self.admin_email!r}, <secrets hidden>)"
 
-    def verified(self) -> InstanceSecrets:
-        return replace(self, admin_verified=True)
+    def verified(self, *, created: bool = False) -> InstanceSecrets:
+        return replace(self, admin_verified=True, admin_created=self.admin_created or created)
 
 
 def secrets_path(volume: str) -> Path:

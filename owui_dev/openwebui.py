@@ -127,6 +127,35 @@ def sign_in_token(base_url: str, *, email: str, password: str, context: ssl.SSLC
     return str(token) if token else None
 
 
+# -- the "What's New" dialog -----------------------------------------------------------------------
+# Read from Open WebUI 0.12.4: the app layout shows its release notes to an admin while the user's
+# `ui.version` is not the running version (and `ui.showChangelog` is not false); dismissing them posts
+# {"ui": {"version": <running>}} to /api/v1/users/user/settings/update (routers/users.py:490), which
+# patches `ui` key by key (models/users.py:825-847), so the user's other settings stay.
+
+SETTINGS_PATH = "/api/v1/users/user/settings"
+
+
+def user_settings(base_url: str, token: str) -> dict[str, object] | None:
+    """The signed-in user's settings (None for an account that has none yet, or when not readable)."""
+    from owui_dev.net import http_get
+
+    body = http_get(base_url.rstrip("/") + SETTINGS_PATH, timeout=10.0, token=token).json()
+    return body if isinstance(body, dict) else None
+
+
+def mark_version_seen(base_url: str, token: str, version: str) -> bool:
+    """What dismissing the "What's New" dialog does: the running version recorded as seen. True when stored."""
+    from owui_dev.net import http_post_json
+
+    answer = http_post_json(
+        base_url.rstrip("/") + SETTINGS_PATH + "/update", {"ui": {"version": version}}, timeout=10.0, token=token
+    )
+    body = answer.json()
+    ui = body.get("ui") if answer.ok and isinstance(body, dict) else None
+    return isinstance(ui, dict) and ui.get("version") == version
+
+
 # -- the call path --------------------------------------------------------------------------------
 # Read from Open WebUI 0.12.4: routers/audio/__init__.py (GET /api/v1/audio/config is admin-only and
 # answers {"stt": {...}, "tts": {...}, "realtime": {...}}; POST /api/v1/audio/transcriptions), main.py

@@ -12,12 +12,15 @@ any tunnel exists the instance must have an admin and closed sign-up. Three case
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from owui_dev import instance, openwebui, problems
 from owui_dev.config import UpSettings
 from owui_dev.console import Reporter
 from owui_dev.instance import InstanceSecrets
+
+if TYPE_CHECKING:
+    from owui_dev.net import HttpAnswer
 
 
 def refuse_unsafe_environment(environment: dict[str, str], settings: UpSettings, *, reused: bool = False) -> None:
@@ -96,6 +99,19 @@ class Access:
         }
 
 
+def _release_notes_seen(local_url: str, signed_in: HttpAnswer, email: str, reporter: Reporter) -> None:
+    """Open WebUI's "What's New" dialog would cover the phone's screen (and the call): marked as read, as
+    its own dismissal does, for the admin owui-dev created only. Not worth failing `up` for."""
+    body = signed_in.json()
+    token = body.get("token") if isinstance(body, dict) else None
+    config = openwebui.public_config(local_url)
+    version = config.version if config is not None else ""
+    if token and version and openwebui.mark_version_seen(local_url, str(token), version):
+        reporter.step(f"Open WebUI {version}'s “What's New” marked as read for {email}")
+        return
+    reporter.note("Could not mark Open WebUI's “What's New” as read: the phone may show it once (close it).")
+
+
 def gates_of(settings: UpSettings) -> list[str]:
     gates = []
     if settings.allow_cidr:
@@ -106,8 +122,13 @@ def gates_of(settings: UpSettings) -> list[str]:
     return gates
 
 
-def secure_instance(local_url: str, secrets: InstanceSecrets, settings: UpSettings, reporter: Reporter) -> Access:
-    """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel."""
+def secure_instance(
+    local_url: str, secrets: InstanceSecrets, settings: UpSettings, reporter: Reporter, *, new_volume: bool = False
+) -> Access:
+    """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel.
+
+    `new_volume`: this run created the data volume, so an account that signs in with this volume's kept
+    secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own."""
     config = openwebui.public_config(local_url)
     if config is None:
         raise problems.NOT_OPEN_WEBUI(url=local_url)
@@ -128,12 +149,17 @@ def secure_instance(local_url: str, secrets: InstanceSecrets, settings: UpSettin
                 why=answer.error or answer.status, details=[answer.body[:300]] if answer.body else []
             )
         reporter.step(f"Admin account {secrets.admin_email} created (Open WebUI closes sign-up after it)")
+    created = config.onboarding or new_volume
     admin_email = admin_password = None
-    if openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password).ok:
-        if not secrets.admin_verified:
-            instance.save(secrets.verified())
+    signed_in = openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password)
+    if signed_in.ok:
+        if not secrets.admin_verified or (created and not secrets.admin_created):
+            secrets = secrets.verified(created=created)
+            instance.save(secrets)
         admin_email, admin_password = secrets.admin_email, secrets.admin_password
         reporter.step(f"Admin account {secrets.admin_email} signs in")
+        if secrets.admin_created:
+            _release_notes_seen(local_url, signed_in, secrets.admin_email, reporter)
     else:
         reporter.note("This instance already has accounts: they sign in as before; owui-dev created none.")
     after = openwebui.public_config(local_url)

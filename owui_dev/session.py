@@ -26,6 +26,7 @@ from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
 from owui_dev.readiness import CallTarget, run_call_checks
 from owui_dev.security import (
+    Access,
     container_environment,
     instance_secrets,
     refuse_unsafe_environment,
@@ -106,7 +107,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 refuse_unsafe_environment(existing.environment, settings, reused=True)
             port = _choose_port(settings, existing, reporter)
             secrets = instance_secrets(settings)
-            model_source, model_env = _model_source(engine, settings, reporter)
+            new_volume = not engine.has_volume(settings.volume)
+            model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
 
             _ensure_ngrok_binary(binary, reporter)
             _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
@@ -117,7 +119,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             )
             local_url = f"http://127.0.0.1:{container.host_port}"
             _wait_ready(engine, settings, local_url, reporter)
-            access = secure_instance(local_url, secrets, settings, reporter)
+            access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
 
             tunnel = NgrokTunnel(
                 binary,
@@ -159,7 +161,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 checks=call.checks,
                 call=settings.call,
                 model=model,
-                phone_notes=phone_notes(settings, model),
+                phone_steps=phone_steps(settings, model, access),
+                phone_notes=phone_notes(settings),
                 extra={
                     "agent_pid": info.agent_pid,
                     "host_port": container.host_port,
@@ -188,7 +191,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
 
 
 def _model_source(
-    engine: DockerEngine, settings: UpSettings, reporter: Reporter
+    engine: DockerEngine, settings: UpSettings, reporter: Reporter, *, new_volume: bool
 ) -> tuple[OllamaSource, dict[str, str]]:
     """Where the models will come from; an Ollama found on this machine is handed to a new Open WebUI.
 
@@ -201,7 +204,7 @@ def _model_source(
     source, env = plan(dict(settings.environment), detect=detect, url=settings.ollama_url)
     if source.kind is not SourceKind.DETECTED:
         return source, env
-    if engine.has_volume(settings.volume):
+    if not new_volume:
         reporter.step(
             f"Ollama {source.version} found at {source.host_url} (Open WebUI keeps the Ollama address it stored "
             f"in {settings.volume} at its first start: the model check shows what it gets)"
@@ -225,23 +228,35 @@ def _call_model(settings: UpSettings, offered: list[str], reporter: Reporter) ->
     return offered[0] if offered else None
 
 
-def phone_notes(settings: UpSettings, model: str | None) -> list[str]:
-    """What the phone will show, so nobody is surprised in front of an audience."""
-    notes = []
+def phone_steps(settings: UpSettings, model: str | None, access: Access) -> list[str]:
+    """What the phone will show, in order, so nobody is surprised in front of an audience."""
+    steps = []
     if settings.call:
         with_model = f"with {model}" if model else "(it will need a model: see the model check)"
-        notes.append(
-            f"The code opens a voice call {with_model}: Open WebUI asks to confirm, then allow the microphone."
-        )
-    notes.append(
-        "On ngrok's free plan the phone first shows ngrok's warning page: tap “Visit Site” (once every 7 days)."
-    )
-    if settings.domain is None:
-        notes.append(
-            "Tip: with your free static ngrok domain (dashboard → Domains) and --domain, the URL and this code stay "
-            "the same across runs, so a printed code or a home-screen shortcut keeps working."
-        )
-    return notes
+        steps.append(f"Scan the code: it opens a new chat in voice-call mode {with_model}.")
+    else:
+        steps.append("Scan the code (or open the URL): voice calls need this HTTPS address.")
+    steps.append("On ngrok's free plan ngrok's warning page comes first: tap “Visit Site” (once every 7 days).")
+    if access.accounts:
+        who = "the e-mail and password above" if access.admin_email else "your Open WebUI account"
+        steps.append(f"Sign in with {who}.")
+    if settings.call:
+        steps.append("Confirm “Start a voice call using your microphone?”.")
+    else:
+        steps.append("In a chat, tap the call button (headphones) next to the message field.")
+    # Open WebUI asks the browser for the microphone when its call overlay starts.
+    steps.append("Allow the microphone: the call starts.")
+    return steps
+
+
+def phone_notes(settings: UpSettings) -> list[str]:
+    """Tips beside the steps."""
+    if settings.domain is not None:
+        return []
+    return [
+        "Tip: with your free static ngrok domain (dashboard → Domains) and --domain, the URL and this code stay "
+        "the same across runs, so a printed code or a home-screen shortcut keeps working."
+    ]
 
 
 def _record(announcement: Announcement, settings: UpSettings, source: OllamaSource) -> RunRecord:

@@ -671,3 +671,18 @@ def test_a_silent_ollama_costs_the_model_list_timeout(fakes: Fakes) -> None:
 def test_slim_shows_in_the_app_config(fakes: Fakes) -> None:
     assert fakes.start().config()["features"]["slim"] is False
     assert fakes.start({"USE_SLIM_DOCKER": "true"}).config()["features"]["slim"] is True
+
+
+def test_user_settings_persist_on_the_volume(fakes: Fakes) -> None:
+    volume = fakes.volume()
+    first = fakes.start(volume=volume)
+    first.signup("owner@example.com", "pw")
+    token = first.signin("owner@example.com", "pw").json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    saved = first.post("/api/v1/users/user/settings/update", {"ui": {"version": "0.12.4"}}, headers=headers)
+    assert saved.json() == {"ui": {"version": "0.12.4"}}
+    first.container.stop()
+
+    second = fakes.start(volume=volume)
+    token = second.signin("owner@example.com", "pw").json()["token"]
+    assert second.get("/api/v1/users/user/settings", token).json() == {"ui": {"version": "0.12.4"}}

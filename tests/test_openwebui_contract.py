@@ -591,3 +591,76 @@ def test_socketio_without_websocket_support(degraded: Instance) -> None:
     with pytest.raises(InvalidStatus) as refused:
         connect(ws_url(degraded), open_timeout=10)
     assert refused.value.response.status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------- user settings
+# The "What's New" dialog is dismissed by POST /api/v1/users/user/settings/update {"ui": {"version": ...}}
+# (FACTS.md): owui-dev does the same for the admin it created, so the shape and the patch semantics matter.
+
+
+def test_user_settings_need_a_verified_user(default: Instance) -> None:
+    for answer in (
+        default.get("/api/v1/users/user/settings"),
+        requests.post(default.url + "/api/v1/users/user/settings/update", json={"ui": {}}, timeout=30),
+    ):
+        assert (answer.status_code, answer.json()) == (401, {"detail": "Not authenticated"})
+    pending = default.add_user(f"pending-{secrets.token_hex(3)}@example.com", "pending")
+    refused = default.get("/api/v1/users/user/settings", pending)
+    assert (refused.status_code, refused.json()) == (401, {"detail": ACCESS_PROHIBITED})
+
+
+def test_user_settings_ui_keys_are_patched_one_by_one(default: Instance) -> None:
+    admin = default.add_user(f"settings-{secrets.token_hex(3)}@example.com", "admin")
+    other = default.add_user(f"other-{secrets.token_hex(3)}@example.com", "admin")
+
+    def update(body: object, token: str = admin) -> requests.Response:
+        return requests.post(
+            default.url + "/api/v1/users/user/settings/update",
+            headers={"Authorization": f"Bearer {token}"},
+            json=body,
+            timeout=30,
+        )
+
+    def settings(token: str = admin) -> object:
+        answer = default.get("/api/v1/users/user/settings", token)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert settings() is None, "a new account has no settings yet"
+    first = update({"ui": {"theme": "dark", "models": ["llama3.2:1b"], "notificationSound": False}, "extra": {"a": 1}})
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "ui": {"theme": "dark", "models": ["llama3.2:1b"], "notificationSound": False},
+        "extra": {"a": 1},
+    }
+    # the dialog's dismissal: one key added, the others kept
+    seen = update({"ui": {"version": "0.12.4"}})
+    assert seen.status_code == 200, seen.text
+    expected = {
+        "ui": {"theme": "dark", "models": ["llama3.2:1b"], "notificationSound": False, "version": "0.12.4"},
+        "extra": {"a": 1},
+    }
+    assert seen.json() == expected
+    assert settings() == expected
+    assert list(settings()["ui"]) == ["theme", "models", "notificationSound", "version"]  # type: ignore[index]
+    # a null value removes that key only; `"ui": null` and a body without `ui` leave ui alone
+    assert update({"ui": {"theme": None}}).json()["ui"] == {
+        "models": ["llama3.2:1b"],
+        "notificationSound": False,
+        "version": "0.12.4",
+    }
+    assert update({"ui": None}).json()["ui"]["version"] == "0.12.4"
+    assert update({"extra": {"b": 2}}).json() == {
+        "ui": {"models": ["llama3.2:1b"], "notificationSound": False, "version": "0.12.4"},
+        "extra": {"b": 2},
+    }
+    # refused bodies change nothing
+    for body, kind in (([1], "model_attributes_type"), ({"ui": "x"}, "dict_type")):
+        refused = update(body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["type"] == kind
+    assert settings()["ui"]["version"] == "0.12.4"  # type: ignore[index]
+    # settings are per user
+    assert settings(other) is None
+    assert update({}, other).json() == {"ui": {}}
+    assert settings(other) == {"ui": {}}

@@ -390,6 +390,30 @@ route_signout() {
 "
 }
 
+# GET /api/v1/users/user/settings and POST /api/v1/users/user/settings/update (routers/users.py:465-557,
+# models/users.py:825-847): per user, kept on the data volume; `ui` is patched key by key (settings.awk).
+# (The admin's ui.default_interface_settings, merged into the GET answer when set, has no stand-in here.)
+settings_file() { printf '%s/settings/%s.json' "$STATE" "$(user_field 1)"; }
+
+route_user_settings() {
+    verified_user || return
+    json 200 "$(awk -v mode=show -v current="$(settings_file)" -f "$FAKE_HOME/settings.awk" </dev/null)"
+}
+
+route_update_user_settings() {
+    verified_user || return
+    _file=$(settings_file)
+    mkdir -p "${_file%/*}"
+    lock
+    _out=$(awk -v mode=update -v current="$_file" -f "$FAKE_HOME/settings.awk" <"$REQ_BODY_FILE")
+    case "$_out" in
+        "ERROR "*) unlock; json 422 "{\"detail\":[${_out#ERROR }]}"; return ;;
+    esac
+    printf '%s\n' "$_out" | sed -n 1p >"$_file.tmp.$$" && mv -f "$_file.tmp.$$" "$_file"
+    unlock
+    json 200 "$(printf '%s\n' "$_out" | sed -n 2p)"
+}
+
 route_crash() {
     json 200 "{\"status\":true,\"detail\":\"crashing with exit code ${FAKE_EXIT_CODE:-1}\"}"
     exec 4>&- 0<&-
@@ -420,6 +444,10 @@ case "$REQ_PATH" in
         if [ "$METHOD" = POST ]; then route_signout; else method_not_allowed POST; fi ;;
     /api/v1/auths/add)
         if [ "$METHOD" = POST ]; then route_add_user; else method_not_allowed POST; fi ;;
+    /api/v1/users/user/settings)
+        if [ "$METHOD" = GET ]; then route_user_settings; else method_not_allowed GET; fi ;;
+    /api/v1/users/user/settings/update)
+        if [ "$METHOD" = POST ]; then route_update_user_settings; else method_not_allowed POST; fi ;;
     /ollama/config)
         if [ "$METHOD" = GET ]; then route_ollama_config; else method_not_allowed GET; fi ;;
     /openai/config)
