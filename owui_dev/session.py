@@ -20,9 +20,6 @@ from typing import TYPE_CHECKING
 from owui_dev import openwebui, problems
 from owui_dev.config import PullPolicy, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
-
-if TYPE_CHECKING:
-    from owui_dev.console import HumanReporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context
@@ -37,6 +34,9 @@ from owui_dev.security import (
 )
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
+
+if TYPE_CHECKING:
+    from owui_dev.console import HumanReporter
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
