@@ -46,6 +46,8 @@ class Announcement:
     phone_steps: Sequence[str] = field(default_factory=tuple)
     phone_notes: Sequence[str] = field(default_factory=tuple)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Single keys answer while `up` runs (owui_dev.keys): the footer names them.
+    keys: bool = False
 
     @property
     def call_url(self) -> str:
@@ -219,6 +221,8 @@ class HumanReporter:
         out.print(f"  Local: {a.local_url}" + (f"      Inspector: {a.inspector_url}" if a.inspector_url else ""))
         if a.qr_png:
             out.print(f"  QR image: {_escape(a.qr_png)}")
+        if a.keys:
+            out.print(f"  {keys_footer()}")
         out.print(f"  [bold]{a.stop_hint}[/]")
 
     def print_qr(self, url: str, style: str) -> None:
@@ -248,6 +252,44 @@ class HumanReporter:
                 self.out.print(Text("  ") + Text(line, style=QR_STYLE), no_wrap=True, crop=False)
         finally:
             self.out.no_color = no_color
+
+    # -- what the keys show while `up` runs (owui_dev.keys) --------------------------------------------
+
+    def show_url(self, a: Announcement) -> None:
+        """q: the URL and its QR code again, without the rest of the announcement."""
+        self.out.print()
+        self.out.print(f"  [bold green]{a.public_url}[/]")
+        self.print_qr(a.qr_url, a.qr_style)
+        if a.call:
+            self.out.print(f"  (the code opens a voice call: {_escape(a.call_url)})")
+
+    def show_call(self, a: Announcement) -> None:
+        """c: the QR code that opens a voice call (what `owui-dev qr --call` shows)."""
+        self.out.print()
+        self.out.print(f"  Call link: [bold green]{_escape(a.call_url)}[/]")
+        self.print_qr(a.call_url, a.qr_style)
+
+    def show_sign_in(self, a: Announcement) -> None:
+        """p: how to sign in; with owui-dev's own admin, a QR code of the password to copy on the phone."""
+        self.out.print()
+        email, password = a.extra.get("admin_email"), a.extra.get("admin_password")
+        if not a.extra.get("auth", True):
+            self.out.print("  No sign-in: authentication is off (--allow-no-auth).")
+        elif email and password:
+            self.out.print(f"  Sign in: {_escape(str(email))} / {_escape(str(password))}")
+            self.out.print("  [dim]Scan to copy the password (the camera offers to copy the text):[/]")
+            self.print_qr(str(password), a.qr_style)
+        else:
+            self.out.print("  Sign in with your existing Open WebUI account (this instance already had users).")
+
+    def show_keys(self) -> None:
+        """?: the keys and what they do."""
+        from owui_dev.keys import KEYS
+
+        self.out.print()
+        for key, what in KEYS.items():
+            self.out.print(f"  [bold]{_escape(key)}[/]  {_escape(what)}")
+        self.out.print("  [bold]Ctrl+C[/]  stop")
 
     def checks(self, checks: Sequence[Check]) -> None:
         """Checks that come after the announcement (`up --check-voice`), in the same table."""
@@ -372,6 +414,13 @@ def checks_table(checks: Sequence[Check], *, indent: int = 0, verdict: str | Non
         table.caption = f"[green]No failing check[/]{f' ({warnings} warning(s))' if warnings else ''}{verdict}"
         table.caption_justify = "left"
     return table
+
+
+def keys_footer() -> str:
+    """The footer's list of keys, e.g. `Keys: q URL+QR · c call QR · …`."""
+    from owui_dev.keys import SHORT
+
+    return "Keys: " + " · ".join(f"[bold]{_escape(key)}[/] {label}" for key, label in SHORT.items())
 
 
 def make_reporter(*, json_output: bool) -> HumanReporter | JsonReporter:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from owui_dev import openwebui, problems
 from owui_dev.config import PullPolicy, Secret, UpSettings, authtoken_from
@@ -34,6 +35,9 @@ from owui_dev.security import (
 )
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
+
+if TYPE_CHECKING:
+    from owui_dev.console import HumanReporter
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -170,7 +174,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     **access.as_json(),
                 },
             )
-            announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url))
+            wait = _keys(reporter, stack)  # from here on, keys answer (on a terminal)
+            announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url), keys=wait is not None)
             reporter.announce(announcement)
             announced = True
             lock.publish(_record(announcement, settings, model_source))
@@ -178,7 +183,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 _open_in_browser(announcement.qr_url, reporter)
             if settings.check_voice:
                 _check_voice(engine, settings.name, target, call.stt, reporter)
-            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source)
+            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
         if not announced:
@@ -329,6 +334,53 @@ def _stdout_to_devnull() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def _keys(reporter: Reporter, stack: ExitStack) -> Callable[[float, Announcement], None] | None:
+    """On a terminal (human output), single keys until the run ends: a wait that answers them, else None.
+
+    The terminal's mode is set here and put back when `stack` unwinds — first, before the teardown steps
+    registered earlier, so a second Ctrl+C during the teardown finds the terminal already as it was.
+    """
+    from owui_dev.console import HumanReporter
+    from owui_dev.keys import keypad
+
+    if not isinstance(reporter, HumanReporter):
+        return None
+    pad = stack.enter_context(keypad())
+    if pad is None:
+        return None
+    actions = KeyActions(reporter)
+
+    def wait(seconds: float, announcement: Announcement) -> None:
+        pad.pause(seconds, lambda key: actions.answer(key, announcement))
+
+    return wait
+
+
+class KeyActions:
+    """What each key (owui_dev.keys.KEYS) does while `up` runs."""
+
+    def __init__(self, reporter: HumanReporter) -> None:
+        self.reporter = reporter
+        self.hinted = False
+
+    def answer(self, key: str, announcement: Announcement) -> None:
+        reporter = self.reporter
+        key = key.lower()
+        if key == "q":
+            reporter.show_url(announcement)
+        elif key == "c":
+            reporter.show_call(announcement)
+        elif key == "p":
+            reporter.show_sign_in(announcement)
+        elif key == "o":
+            _open_in_browser(announcement.qr_url, reporter)
+        elif key == "?":
+            reporter.show_keys()
+        elif key.isprintable() and not key.isspace() and not self.hinted:
+            self.hinted = True  # once: a cat on the keyboard should not fill the screen
+            reporter.note(f"“{key}” is not a key here: ? lists them.")
 
 
 def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, failed: bool = False) -> None:
@@ -516,17 +568,21 @@ def _watch(
     lock: RunLock,
     model_source: OllamaSource,
     sleep: Callable[[float], None] = time.sleep,
+    wait: Callable[[float, Announcement], None] | None = None,
 ) -> None:
     """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves.
 
     The container dying ends the run with its logs (or restarts it with --restart); a tunnel that drops
     is reported, and once ngrok reconnects it is verified again and a changed URL is announced anew.
+    Between checks it sleeps, or with `wait` (the keys) answers keys as they come.
     """
+    if wait is None:
+        wait = lambda seconds, _announcement: sleep(seconds)  # noqa: E731
     restarts = 0
     down_since: float | None = None
     tunnel.session_events()  # what the agent said while starting is not news
     while True:
-        sleep(WATCH_INTERVAL)
+        wait(WATCH_INTERVAL, announcement)
         info = engine.inspect(settings.name)
         if not info.running:
             logs = engine.logs_tail(settings.name)
