@@ -342,17 +342,23 @@ def _section(audio: dict[str, object] | None, key: str) -> dict[str, object]:
     return section if isinstance(section, dict) else {}
 
 
+def _audio_settings(ids: tuple[str, str], view: AdminView, key: str) -> dict[str, object] | Check:
+    """The admin's `stt` or `tts` settings, or the check that says why they could not be read."""
+    if view.token is None:
+        return _not_signed_in(ids, "reading the audio settings", view)
+    if view.audio is None:
+        return _check(ids, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
+    return _section(view.audio, key)
+
+
 def _missing(section: dict[str, object], needs: tuple[str, ...]) -> list[str]:
     return [key for key in needs if not str(section.get(key) or "").strip()]
 
 
 def stt_check(target: CallTarget, view: AdminView) -> Check:
-    audio = view.audio
-    if view.token is None:
-        return _not_signed_in(_STT, "reading the audio settings", view)
-    if audio is None:
-        return _check(_STT, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
-    stt = _section(audio, "stt")
+    stt = _audio_settings(_STT, view, "stt")
+    if isinstance(stt, Check):
+        return stt
     engine = str(stt.get("ENGINE") or "")
     if engine == "":
         if is_slim(target):
@@ -387,12 +393,9 @@ def stt_check(target: CallTarget, view: AdminView) -> Check:
 
 
 def tts_check(target: CallTarget, view: AdminView) -> Check:
-    audio = view.audio
-    if view.token is None:
-        return _not_signed_in(_TTS, "reading the audio settings", view)
-    if audio is None:
-        return _check(_TTS, "warn", "Open WebUI did not show its audio settings (GET /api/v1/audio/config)")
-    tts = _section(audio, "tts")
+    tts = _audio_settings(_TTS, view, "tts")
+    if isinstance(tts, Check):
+        return tts
     engine = str(tts.get("ENGINE") or "")
     if engine == "":
         return _check(_TTS, "ok", "the browser's own voices: the phone speaks the replies itself (nothing to set up)")
