@@ -282,6 +282,18 @@ def cli() -> None:
     is_flag=True,
     help="Once the URL is announced, also send a spoken clip through it to speech-to-text (see `check --voice`).",
 )
+@click.option(
+    "--guest",
+    is_flag=True,
+    help="Also create a shared guest account (role user, generated password) for an audience; removed on the way out.",
+)
+@click.option("--guest-email", default=None, metavar="EMAIL", help="The guest's e-mail [default: guest@localhost].")
+@click.option("--keep-guest", is_flag=True, help="Keep the guest account (and its chats) after the run.")
+@click.option(
+    "--present",
+    is_flag=True,
+    help="Output for a projector: no admin password, the guest's sign-in large, the QR code in full blocks.",
+)
 @click.option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
@@ -384,6 +396,8 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
             ("volume", report.volume or "-"),
             ("sign-in", _sign_in_text(report.admin_email, report.admin_password, show_password=show_password)),
         ]
+        if report.guest_email:
+            rows.append(("guest", f"{report.guest_email} / {report.guest_password}"))
         for key, value in rows:
             table.add_row(f"[bold]{key}[/]", value)
         out.print(table)

@@ -28,6 +28,7 @@ ENV_NGROK_AUTHTOKEN = "NGROK_AUTHTOKEN"
 # Where to look for an Ollama on this machine (tests move it off 11434).
 ENV_OLLAMA_URL = "OWUI_DEV_OLLAMA_URL"
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+DEFAULT_GUEST_EMAIL = "guest@localhost"  # Open WebUI accepts @localhost addresses explicitly
 
 # Docker's own grammar for container and volume names.
 _DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -91,6 +92,10 @@ FLAGS = {
     "open_browser": "--open",
     "no_ollama_detect": "--no-ollama-detect",
     "check_voice": "--check-voice",
+    "guest": "--guest",
+    "guest_email": "--guest-email",
+    "keep_guest": "--keep-guest",
+    "present": "--present",
 }
 
 
@@ -216,6 +221,11 @@ class UpSettings:
     ollama_detect: bool = True
     ollama_url: str = DEFAULT_OLLAMA_URL
     check_voice: bool = False
+    # --guest: one shared account of role `user` for the room (owui_dev.guest); --present: projector output.
+    guest: bool = False
+    guest_email: str = DEFAULT_GUEST_EMAIL
+    keep_guest: bool = False
+    present: bool = False
 
     @property
     def gated(self) -> bool:
@@ -423,6 +433,10 @@ def build_up_settings(
     open_browser: bool = False,
     no_ollama_detect: bool = False,
     check_voice: bool = False,
+    guest: bool = False,
+    guest_email: str | None = None,
+    keep_guest: bool = False,
+    present: bool = False,
     ngrok_path_from_file: str | None = None,
     origins: Mapping[str, Origin] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -469,6 +483,12 @@ def build_up_settings(
         ngrok_path, path_source = environ[ENV_NGROK_PATH], ENV_NGROK_PATH
     if not ngrok_path and ngrok_path_from_file:
         ngrok_path, path_source = ngrok_path_from_file, "ngrok_path in the config file"
+    if (guest_email is not None or keep_guest) and not guest:
+        given = at("guest_email") if guest_email is not None else at("keep_guest")
+        raise UsageError(
+            f"{given.label} needs {at('guest').label}.",
+            hint="--guest creates the shared guest account; --guest-email names it, --keep-guest keeps it.",
+        )
     token: Secret | None = None
     if authtoken is not None:
         token = authtoken_from(authtoken, "--authtoken")
@@ -505,6 +525,10 @@ def build_up_settings(
         ollama_detect=not no_ollama_detect,
         ollama_url=ollama_url(environ),
         check_voice=check_voice,
+        guest=guest,
+        guest_email=validate_email(guest_email, at("guest_email")) if guest_email else DEFAULT_GUEST_EMAIL,
+        keep_guest=keep_guest,
+        present=present,
     )
 
 
@@ -659,6 +683,10 @@ FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
     "open": ("open_browser", (bool,)),
     "no_ollama_detect": ("no_ollama_detect", (bool,)),
     "check_voice": ("check_voice", (bool,)),
+    "guest": ("guest", (bool,)),
+    "guest_email": ("guest_email", (str,)),
+    "keep_guest": ("keep_guest", (bool,)),
+    "present": ("present", (bool,)),
 }
 
 

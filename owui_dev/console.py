@@ -48,6 +48,13 @@ class Announcement:
     extra: dict[str, Any] = field(default_factory=dict)
     # Single keys answer while `up` runs (owui_dev.keys): the footer names them.
     keys: bool = False
+    # --present: made for a projector (no admin password; the guest's sign-in large, with a QR of its password).
+    present: bool = False
+
+    @property
+    def guest(self) -> tuple[str, str] | None:
+        email, password = self.extra.get("guest_email"), self.extra.get("guest_password")
+        return (str(email), str(password)) if email and password else None
 
     @property
     def call_url(self) -> str:
@@ -208,6 +215,8 @@ class HumanReporter:
             out.print(f"  Call link: {_escape(a.call_url)}")
         for note in a.notes:
             out.print(f"  {_escape(note)}")
+        if a.present and a.guest is not None:
+            self.guest_sign_in(*a.guest)
         if a.checks and not again:
             out.print("  [bold]Call readiness[/]")
             out.print(checks_table(a.checks, indent=2))
@@ -269,11 +278,35 @@ class HumanReporter:
         self.out.print(f"  Call link: [bold green]{_escape(a.call_url)}[/]")
         self.print_qr(a.call_url, a.qr_style)
 
+    def guest_sign_in(self, email: str, password: str) -> None:
+        """--present: the guest's sign-in, large enough to read from the back of the room, and a small QR
+        code of its password to copy on the phone."""
+        from rich.panel import Panel
+        from rich.text import Text
+
+        sign_in = Text.assemble(
+            ("Sign in as the guest\n\n", "bold"),
+            ("  e-mail    ", "dim"),
+            (email, "bold reverse"),
+            "\n\n",
+            ("  password  ", "dim"),
+            (password, "bold reverse"),
+        )
+        self.out.print(Panel(sign_in, border_style="bold green", expand=False, padding=(1, 3)))
+        self.out.print("  [dim]Scan to copy the guest's password (the camera offers to copy the text):[/]")
+        self.print_qr(password, "half")
+
     def show_sign_in(self, a: Announcement) -> None:
-        """p: how to sign in; with owui-dev's own admin, a QR code of the password to copy on the phone."""
+        """p: how to sign in; with owui-dev's own admin, a QR code of the password to copy on the phone.
+        Under --present the guest's, never the admin's."""
         self.out.print()
         email, password = a.extra.get("admin_email"), a.extra.get("admin_password")
-        if not a.extra.get("auth", True):
+        if a.present:
+            if a.guest is not None:
+                self.guest_sign_in(*a.guest)
+            else:
+                self.out.print("  No guest account (--guest): the admin's sign-in is not shown under --present.")
+        elif not a.extra.get("auth", True):
             self.out.print("  No sign-in: authentication is off (--allow-no-auth).")
         elif email and password:
             self.out.print(f"  Sign in: {_escape(str(email))} / {_escape(str(password))}")

@@ -58,12 +58,25 @@ class InstanceSecrets:
     # True when owui-dev made this account (WEBUI_ADMIN_* on a volume it created, or its own first sign-up):
     # only then does it change the account's settings (the "What's New" dialog marked as read).
     admin_created: bool = False
+    # The shared guest account of `up --guest` (owui_dev.guest), while it exists: kept here as soon as it is
+    # created, so that `down` or the next `up` can remove one that a killed run left behind.
+    guest_email: str | None = None
+    guest_password: str | None = None
+    guest_id: str | None = None
+    # True when the last run kept it on purpose (--keep-guest): then only `up --guest` reuses it.
+    guest_kept: bool = False
 
     def __repr__(self) -> str:
         return f"InstanceSecrets(volume={self.volume!r}, admin_email={self.admin_email!r}, <secrets hidden>)"
 
     def verified(self, *, created: bool = False) -> InstanceSecrets:
         return replace(self, admin_verified=True, admin_created=self.admin_created or created)
+
+    def with_guest(self, *, email: str, password: str, user_id: str, kept: bool = False) -> InstanceSecrets:
+        return replace(self, guest_email=email, guest_password=password, guest_id=user_id, guest_kept=kept)
+
+    def without_guest(self) -> InstanceSecrets:
+        return replace(self, guest_email=None, guest_password=None, guest_id=None, guest_kept=False)
 
 
 def secrets_path(volume: str) -> Path:

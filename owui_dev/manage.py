@@ -32,6 +32,9 @@ class Status:
     exit_code: int | None = None
     admin_email: str | None = None
     admin_password: str | None = None
+    # The guest of `up --guest` while its account exists (its password is meant for an audience: always shown).
+    guest_email: str | None = None
+    guest_password: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +72,8 @@ def status(name: str, *, show_password: bool = False) -> Status:
         exit_code=None if info.running else info.exit_code,
         admin_email=secrets.admin_email if secrets and signs_in else None,
         admin_password=secrets.admin_password if secrets and signs_in and show_password else None,
+        guest_email=secrets.guest_email if secrets and secrets.guest_id else None,
+        guest_password=secrets.guest_password if secrets and secrets.guest_id else None,
     )
 
 
@@ -115,6 +120,8 @@ def _down(
             f"Not purging: removing the volume {volume} deletes all Open WebUI data (accounts, chats).",
             hint="Confirm at the prompt, or pass --yes.",
         )
+    if volume:
+        actions += _leftover_guest(info, volume)
     actions.append(f"stopped the container {name}" if engine.stop(name) else f"{name} was not running")
     if remove or purge:
         engine.remove(name)
@@ -127,6 +134,26 @@ def _down(
     elif volume:
         actions.append(f"kept the data volume {volume}")
     return DownResult(name, actions)
+
+
+def _leftover_guest(info: ContainerInfo, volume: str) -> list[str]:
+    """A guest that a killed `up --guest` left behind is removed (with its chats) while Open WebUI still runs;
+    one kept on purpose (--keep-guest) stays. An `up` still running for this name removes its own."""
+    from owui_dev import guest
+
+    secrets = instance.load(volume)
+    if secrets is None or not secrets.guest_id:
+        return []
+    if secrets.guest_kept:
+        return [f"kept the guest account {secrets.guest_email} (kept on purpose with --keep-guest)"]
+    if read_run_record(info.name) is not None:
+        return []
+    if not (info.running and info.host_port):
+        return [
+            f"the guest account {secrets.guest_email} left by an earlier run stays: removing it needs Open WebUI "
+            "running (the next `owui-dev up` removes it)"
+        ]
+    return guest.remove_guest(f"http://127.0.0.1:{info.host_port}", volume)
 
 
 def logs(name: str, *, follow: bool, tail: int | None) -> Iterator[str]:

@@ -127,6 +127,42 @@ def sign_in_token(base_url: str, *, email: str, password: str, context: ssl.SSLC
     return str(token) if token else None
 
 
+# -- other accounts (an admin's calls) -------------------------------------------------------------
+# Read from Open WebUI 0.12.4: POST /api/v1/auths/add (routers/auths.py:1056-1112) creates an account
+# with a role; DELETE /api/v1/users/{id} (routers/users.py:1057-1099) removes the user, its sign-in and
+# its chats (models/users.py:849-863) and answers `true`, also for an id that is already gone.
+
+
+def add_user(base_url: str, token: str, *, name: str, email: str, password: str, role: str) -> HttpAnswer:
+    from owui_dev.net import http_post_json
+
+    return http_post_json(
+        base_url.rstrip("/") + "/api/v1/auths/add",
+        {"name": name, "email": email, "password": password, "role": role},
+        timeout=30.0,
+        token=token,
+    )
+
+
+def delete_user(base_url: str, token: str, user_id: str) -> HttpAnswer:
+    from urllib.parse import quote
+
+    from owui_dev.net import http_request
+
+    return http_request(
+        base_url.rstrip("/") + "/api/v1/users/" + quote(user_id, safe=""), method="DELETE", timeout=30.0, token=token
+    )
+
+
+# The setting (a plain environment read at start, env.py:840, not stored in the database) that shows every
+# model to every signed-in user; without it a `user` sees no model that nobody granted access to.
+BYPASS_MODEL_ACCESS_ENV = "BYPASS_MODEL_ACCESS_CONTROL"
+
+
+def bypasses_model_access(environment: dict[str, str]) -> bool:
+    return environment.get(BYPASS_MODEL_ACCESS_ENV, "False").lower() == "true"
+
+
 # -- the "What's New" dialog -----------------------------------------------------------------------
 # Read from Open WebUI 0.12.4: the app layout shows its release notes to an admin while the user's
 # `ui.version` is not the running version (and `ui.showChangelog` is not false); dismissing them posts

@@ -383,6 +383,23 @@ STILL_NO_ADMIN = Problem(
     "Open WebUI still has no admin account, so the first visitor of a public URL would claim it.",
     "`owui-dev logs` may say why; no tunnel was opened.",
 )
+GUEST_NEEDS_ADMIN = Problem(
+    "--guest without an admin owui-dev can sign in as",
+    UsageError,
+    "--guest needs the admin account owui-dev created for this volume, and {why}.",
+    "Only an admin can create the guest. Use a volume owui-dev set up (`--volume NEW` starts a fresh one), "
+    "or create a user with role `user` yourself in Admin Panel → Users. The container was stopped again if "
+    "this run started it.",
+    examples=(("why", "this instance already had its own accounts"),),
+)
+GUEST_NOT_CREATED = Problem(
+    "The guest account cannot be created",
+    UsageError,
+    "Open WebUI refused to create the guest account {email}: {why}.",
+    "An account with that e-mail that owui-dev did not create is never touched: pick another with "
+    "--guest-email, or delete that account in Admin Panel → Users.",
+    examples=(("email", "guest@localhost"), ("why", "This email is already registered")),
+)
 
 # -- owui-dev's own files ----------------------------------------------------------------------------
 
@@ -428,7 +445,8 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
     ),
     (
         "Running and safety",
-        [ALREADY_RUNNING, NOT_RUNNING, AUTH_OFF, TRUSTED_HEADER, NOT_OPEN_WEBUI, ADMIN_NOT_CREATED, STILL_NO_ADMIN],
+        [ALREADY_RUNNING, NOT_RUNNING, AUTH_OFF, TRUSTED_HEADER, NOT_OPEN_WEBUI, ADMIN_NOT_CREATED, STILL_NO_ADMIN,
+         GUEST_NEEDS_ADMIN, GUEST_NOT_CREATED],
     ),
     ("owui-dev's own files", [STATE_DIR_UNUSABLE, CONFIG_DIR_UNUSABLE]),
 ]  # fmt: skip

@@ -475,3 +475,43 @@ def _round_trips(base_url: str, context: ssl.SSLContext | None, deadline: float)
     finally:
         connection.close()
     return samples
+
+
+# -- the guest (up --guest) -----------------------------------------------------------------------
+
+_GUEST = ("guest", "guest")
+
+
+def guest_check(
+    target: CallTarget,
+    email: str,
+    password: str,
+    *,
+    admin_models: list[str],
+    context: ssl.SSLContext | None = None,
+) -> Check:
+    """A guest's call must work, not only the admin's: the guest signs in (through the tunnel, as a phone
+    does, unless a gate stands in front) with role `user` and sees the models the admin sees."""
+    base = target.local_url if target.gated else target.public_url
+    answer = openwebui.sign_in(base, email=email, password=password, context=context, timeout=15.0)
+    body = answer.json()
+    token = body.get("token") if answer.ok and isinstance(body, dict) else None
+    if not token or not isinstance(body, dict):
+        return _check(_GUEST, "fail", f"{email} cannot sign in ({answer.error or f'HTTP {answer.status}'})", None)
+    if body.get("role") != "user":
+        return _check(_GUEST, "fail", f"{email} signs in with role {body.get('role')!r}, not 'user'", None)
+    offered = openwebui.models(base, str(token))
+    names = [str(model.get("id")) for model in offered or [] if model.get("id")]
+    missing = [name for name in admin_models if name not in names]
+    if admin_models and missing:
+        return _check(
+            _GUEST,
+            "fail",
+            f"{email} signs in but sees {len(names)} of the admin's {len(admin_models)} model(s): a guest's call "
+            "would not be answered",
+            f"Open WebUI shows models nobody granted access to only to admins. The running container was made "
+            f"without --guest: `owui-dev down`, then `owui-dev up --guest` re-creates it with "
+            f"{openwebui.BYPASS_MODEL_ACCESS_ENV}=true (the data stays).",
+        )
+    where = "through the tunnel" if not target.gated else "on the local port (a gate stands before the tunnel)"
+    return _check(_GUEST, "ok", f"{email} signs in {where} (role user) and sees {len(names)} model(s)")

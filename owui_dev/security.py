@@ -53,6 +53,9 @@ def container_environment(settings: UpSettings, secrets: InstanceSecrets) -> tup
             openwebui.ADMIN_PASSWORD_ENV: secrets.admin_password,
             openwebui.ADMIN_NAME_ENV: secrets.admin_name,
         }
+    if settings.guest:
+        # The guest (role user) sees no model nobody granted access to; see owui_dev.guest and the README.
+        env[openwebui.BYPASS_MODEL_ACCESS_ENV] = "true"
     env |= dict(settings.environment)
     return tuple(sorted(env.items()))
 
@@ -66,11 +69,20 @@ class Access:
     admin_password: str | None = None
     signup_open: bool = False
     gates: list[str] = field(default_factory=list)
+    # --guest: the shared account for the audience; --present: the admin's password stays off the screen.
+    guest_email: str | None = None
+    guest_password: str | None = None
+    present: bool = False
 
     def notes(self) -> list[str]:
         lines = []
         if not self.accounts:
             lines.append("⚠ NO AUTHENTICATION (--allow-no-auth): anyone with this URL is admin of this Open WebUI.")
+        elif self.admin_email and self.present:
+            lines.append(
+                f"Admin: {self.admin_email} (password not shown: `owui-dev status --show-password` in a terminal "
+                "the room cannot see)"
+            )
         elif self.admin_email and self.admin_password:
             lines.append(
                 f"Sign in: {self.admin_email} / {self.admin_password}   (again: `owui-dev status --show-password`)"
@@ -80,7 +92,15 @@ class Access:
         who = "Who can reach it: anyone with the URL"
         if self.gates:
             who += ", past " + " and ".join(self.gates)
-        if self.accounts:
+        if self.guest_email and not self.present:
+            lines.append(f"Guest sign-in: {self.guest_email} / {self.guest_password}   (role user)")
+        if self.accounts and self.guest_email:
+            who += "; only the admin and the guest get in, nobody else" + (
+                " — but sign-up is OPEN: anyone can ask for an account (pending until an admin approves)"
+                if self.signup_open
+                else "; sign-up is closed"
+            )
+        elif self.accounts:
             who += "; only accounts get in" + (
                 " — but sign-up is OPEN: anyone can ask for an account (pending until an admin approves)"
                 if self.signup_open
@@ -96,6 +116,8 @@ class Access:
             "admin_password": self.admin_password,
             "signup_open": self.signup_open,
             "gates": self.gates,
+            "guest_email": self.guest_email,
+            "guest_password": self.guest_password,
         }
 
 

@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from owui_dev import openwebui, problems
-from owui_dev.config import PullPolicy, Secret, UpSettings, authtoken_from
+from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
@@ -37,7 +37,9 @@ from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
 
 if TYPE_CHECKING:
+    from owui_dev.checks import Check
     from owui_dev.console import HumanReporter
+    from owui_dev.guest import Guest
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -106,6 +108,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
             existing = _existing_container(engine, settings.name)
+            if settings.present and not settings.guest:
+                reporter.warn(
+                    "--present without --guest: the admin's password is not shown, so the room will have no way "
+                    "in. Add --guest for a shared guest account."
+                )
             refuse_unsafe_environment(dict(settings.environment), settings)
             if existing is not None and existing.running:
                 refuse_unsafe_environment(existing.environment, settings, reused=True)
@@ -124,6 +131,10 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             local_url = f"http://127.0.0.1:{container.host_port}"
             _wait_ready(engine, settings, local_url, reporter)
             access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
+            guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
+            if guest is not None:
+                access = replace(access, guest_email=guest.email, guest_password=guest.password)
+            access = replace(access, present=settings.present)
 
             tunnel = NgrokTunnel(
                 binary,
@@ -152,6 +163,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             )
             with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
                 call = run_call_checks(target)
+                if guest is not None:
+                    call = replace(call, checks=[*call.checks, _guest_check(target, guest, call.models)])
             model = _call_model(settings, call.models, reporter)
             announcement = Announcement(
                 public_url=info.public_url,
@@ -160,7 +173,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 image=container.image,
                 volume=container.volume or settings.volume,
                 inspector_url=info.api_url,
-                qr_style=settings.qr_style.value,
+                qr_style=_qr_style(settings),
+                present=settings.present,
                 notes=access.notes(),
                 checks=call.checks,
                 call=settings.call,
@@ -193,6 +207,57 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
         _finish(reporter, teardown, settings, failed=True)
         raise
     _finish(reporter, teardown, settings)
+
+
+def _guest(
+    settings: UpSettings,
+    local_url: str,
+    container: ContainerInfo,
+    access: Access,
+    stack: ExitStack,
+    teardown: Teardown,
+    reporter: Reporter,
+) -> Guest | None:
+    """--guest: the shared guest account, with its removal (or --keep-guest) registered before it exists, so
+    that any way out finds it. Without --guest, a guest that a killed run left behind is removed now."""
+    from owui_dev import guest as guests
+
+    if not settings.guest:
+        left = guests.leftover(settings.volume)
+        if left is not None and access.admin_email:
+            for action in guests.remove_guest(local_url, settings.volume):
+                reporter.step(f"{action[0].upper()}{action[1:]} (left by an earlier run)")
+        return None
+    if not access.accounts:
+        raise problems.GUEST_NEEDS_ADMIN(why="authentication is off (--allow-no-auth): every visitor is admin")
+    if settings.keep_guest:
+        teardown.undo(stack, lambda: guests.keep_guest(settings.volume))
+    else:
+        teardown.undo(stack, lambda: guests.remove_guest(local_url, settings.volume))
+    made = guests.ensure_guest(local_url, settings.volume, settings.guest_email)
+    how = "signs in (kept from an earlier run)" if made.reused else "created"
+    reporter.step(f"Guest account {made.email} {how} (role user)")
+    if not openwebui.bypasses_model_access(dict(container.environment)):
+        reporter.warn(
+            f"The running container {settings.name} was made without --guest, so the guest sees no model: "
+            "`owui-dev down`, then `owui-dev up --guest` (the data stays)."
+        )
+    return made
+
+
+def _qr_style(settings: UpSettings) -> str:
+    """--present: full blocks (a projected code is scanned from afar), unless --qr/--no-qr said otherwise."""
+    if settings.present and settings.qr_style is QrStyle.HALF:
+        return QrStyle.FULL.value
+    return settings.qr_style.value
+
+
+def _guest_check(target: CallTarget, guest: Guest, admin_models: list[str]) -> Check:
+    from owui_dev.readiness import guard, guest_check
+
+    return guard(
+        ("guest", "guest"), lambda: guest_check(target, guest.email, guest.password, admin_models=admin_models)
+    )
 
 
 def _model_source(
@@ -242,7 +307,9 @@ def phone_steps(settings: UpSettings, model: str | None, access: Access) -> list
     else:
         steps.append("Scan the code (or open the URL): voice calls need this HTTPS address.")
     steps.append("On ngrok's free plan ngrok's warning page comes first: tap “Visit Site” (once every 7 days).")
-    if access.accounts:
+    if access.guest_email:
+        steps.append(f"Sign in with the guest's e-mail and password ({access.guest_email}, shown above).")
+    elif access.accounts:
         who = "the e-mail and password above" if access.admin_email else "your Open WebUI account"
         steps.append(f"Sign in with {who}.")
     if settings.call:

@@ -144,6 +144,10 @@ BAD_VALUES: list[tuple[str, str]] = [
     ("open", "1"),
     ("no_ollama_detect", '"true"'),
     ("check_voice", "[true]"),
+    ("guest", '"yes"'),
+    ("guest_email", '"nobody"'),
+    ("keep_guest", "1"),
+    ("present", '"true"'),
 ]
 
 

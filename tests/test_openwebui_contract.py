@@ -331,6 +331,65 @@ def test_a_plain_user_sees_no_model_nobody_gave_access_to(default: Instance) -> 
     assert (response.status_code, response.json()) == (200, {"data": []})
 
 
+@pytest.fixture(scope="module")
+def bypass(flavour: str, start: Callable[..., Instance], reachable_ollama: FakeOllama) -> Instance:
+    """BYPASS_MODEL_ACCESS_CONTROL as owui-dev's --guest sets it (env.py reads `.lower() == 'true'`)."""
+    return start(
+        flavour,
+        {
+            "OLLAMA_BASE_URL": f"http://host.docker.internal:{reachable_ollama.port}",
+            "BYPASS_MODEL_ACCESS_CONTROL": "True",
+        },
+    )
+
+
+def test_guest_bypass_lets_a_plain_user_see_what_the_admin_sees(bypass: Instance) -> None:
+    user = bypass.add_user(f"guest-{secrets.token_hex(3)}@example.com", "user")
+    admin_ids = [model["id"] for model in bypass.admin_get("/api/models").json()["data"]]
+    user_ids = [model["id"] for model in bypass.get("/api/models", user).json()["data"]]
+    assert sorted(admin_ids) == sorted(OLLAMA_MODELS)
+    assert user_ids == admin_ids
+    # the bypass is no admin right: the admin-only audio settings stay closed to the user
+    refused = bypass.get("/api/v1/audio/config", user)
+    assert (refused.status_code, refused.json()) == (401, {"detail": ACCESS_PROHIBITED})
+
+
+INVALID_CRED = "The email or password provided is incorrect. Please check for typos and try logging in again."
+ACTION_PROHIBITED = "The requested action has been restricted as a security measure."
+
+
+def test_guest_admin_deletes_a_user_and_its_sign_in(default: Instance) -> None:
+    email = f"gone-{secrets.token_hex(3)}@example.com"
+    user = default.add_user(email, "user")
+    user_id = default.get("/api/v1/auths/", user).json()["id"]
+    other = default.add_user(f"other-{secrets.token_hex(3)}@example.com", "user")
+
+    def delete(target: str, token: str | None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.delete(default.url + f"/api/v1/users/{target}", headers=headers, timeout=30)
+
+    anonymous = delete(user_id, None)
+    assert (anonymous.status_code, anonymous.json()) == (401, {"detail": "Not authenticated"})
+    by_user = delete(user_id, other)
+    assert (by_user.status_code, by_user.json()) == (401, {"detail": ACCESS_PROHIBITED})
+    admin_id = default.get("/api/v1/auths/", default.token).json()["id"]
+    itself = delete(admin_id, default.token)
+    assert (itself.status_code, itself.json()) == (403, {"detail": ACTION_PROHIBITED})
+
+    deleted = delete(user_id, default.token)
+    assert (deleted.status_code, deleted.json()) == (200, True)
+    signin = requests.post(
+        default.url + "/api/v1/auths/signin", json={"email": email, "password": "pw-user"}, timeout=30
+    )
+    assert (signin.status_code, signin.json()) == (400, {"detail": INVALID_CRED})
+    stale = default.get("/api/models", user)
+    # its session dies with it: the account's sign-in is looked up first (utils/auth.py is_valid_token)
+    assert (stale.status_code, stale.json()) == (401, {"detail": "Invalid authentication request."})
+    again = delete(user_id, default.token)  # nothing left to delete: still `true`
+    assert (again.status_code, again.json()) == (200, True)
+    assert default.get("/api/models", other).status_code == 200  # the others stay
+
+
 def test_an_ollama_on_loopback_only_gives_no_model(degraded: Instance, loopback_ollama: FakeOllama) -> None:
     started = time.monotonic()
     response = degraded.admin_get("/api/models")

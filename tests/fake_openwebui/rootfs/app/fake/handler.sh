@@ -208,7 +208,9 @@ authenticate() {
     resolve_user "$AUTH_TOKEN"
     case $? in
         0) return 0 ;;
-        2 | 3) detail 401 "$INVALID_TOKEN" ;;
+        # is_valid_token (utils/auth.py:272-281) looks the account's sign-in up first: gone -> utils/mfa.py:128-129
+        2) detail 401 'Invalid authentication request.' ;;
+        3) detail 401 "$INVALID_TOKEN" ;;
         *) detail 401 "$UNAUTHORIZED" ;;
     esac
     return 1
@@ -379,6 +381,22 @@ route_add_user() {
     json 200 "{\"id\":\"$_id\",\"name\":\"$(user_field 3)\",\"role\":\"$(user_field 4)\",\"email\":\"$(user_field 2)\",\"profile_image_url\":\"/api/v1/users/$_id/profile/image\",\"token\":\"$TOKEN\",\"token_type\":\"Bearer\"}"
 }
 
+# DELETE /api/v1/users/{id} (admin; routers/users.py:1057-1099): never the first user nor oneself (403
+# ACTION_PROHIBITED); the user, its sign-in and its chats go (models/users.py:849-863: the fake keeps no
+# chats, but the user's settings and sessions go with it). An unknown id still answers `true` (the
+# deletes simply match nothing).
+route_delete_user() {
+    admin_user || return
+    _target=${REQ_PATH#/api/v1/users/}
+    _first=$(head -n 1 "$USERS_FILE" | cut -f 1)
+    if [ "$_target" = "$_first" ] || [ "$_target" = "$(user_field 1)" ]; then detail 403 "$ACTION_PROHIBITED"; return; fi
+    lock
+    I="$_target" awk -F '\t' '$1 != ENVIRON["I"]' "$USERS_FILE" >"$USERS_FILE.tmp.$$" && mv -f "$USERS_FILE.tmp.$$" "$USERS_FILE"
+    rm -f "$STATE/settings/$_target.json"
+    unlock
+    json 200 true
+}
+
 route_signout() {
     _tok=$(request_token)
     if [ -n "$_tok" ] && [ -f "$TOKENS_FILE" ]; then
@@ -448,6 +466,9 @@ case "$REQ_PATH" in
         if [ "$METHOD" = GET ]; then route_user_settings; else method_not_allowed GET; fi ;;
     /api/v1/users/user/settings/update)
         if [ "$METHOD" = POST ]; then route_update_user_settings; else method_not_allowed POST; fi ;;
+    /api/v1/users/*/*) detail 404 'Not Found' ;;
+    /api/v1/users/?*)
+        if [ "$METHOD" = DELETE ]; then route_delete_user; else method_not_allowed DELETE; fi ;;
     /ollama/config)
         if [ "$METHOD" = GET ]; then route_ollama_config; else method_not_allowed GET; fi ;;
     /openai/config)
