@@ -152,7 +152,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES: dict[int, str] = {
     0: "success; also Ctrl+C / SIGTERM after the URL was announced (a normal stop)",
     1: "unexpected internal error (a bug: please report it with --debug output)",
-    UsageError.exit_code: "bad arguments or settings, found before anything was started",
+    UsageError.exit_code: "bad arguments or settings, found before anything was started "
+    "(or, for --guest, undone at once)",
     DockerUnavailableError.exit_code: "the Docker engine cannot be reached",
     ImageError.exit_code: "the image is missing or could not be pulled",
     ContainerError.exit_code: "container problem: name taken by another container, port in use, "
