@@ -196,7 +196,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             if settings.open_browser:
                 _open_in_browser(announcement.qr_url, reporter)
             if settings.check_voice:
-                _check_voice(engine, settings.name, target, call.stt, reporter)
+                _check_voice(engine, settings.name, target, call.stt, reporter, guest)
             _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
@@ -343,25 +343,37 @@ def _record(announcement: Announcement, settings: UpSettings, source: OllamaSour
 
 
 def _check_voice(
-    engine: DockerEngine, name: str, target: CallTarget, stt: dict[str, object], reporter: Reporter
+    engine: DockerEngine,
+    name: str,
+    target: CallTarget,
+    stt: dict[str, object],
+    reporter: Reporter,
+    guest: Guest | None = None,
 ) -> None:
-    """--check-voice: the shipped clip through the tunnel to speech-to-text, once the URL is out."""
+    """--check-voice: the shipped clip through the tunnel to speech-to-text, once the URL is out; with a
+    guest, also as the guest (a guest's call must work, not only the admin's)."""
     from owui_dev.manage import remove_transcription
     from owui_dev.readiness import guard
     from owui_dev.voice import VOICE, Clip, voice_check
 
-    with reporter.activity("Sending a spoken clip through the tunnel to speech-to-text…"):
-        result = guard(
+    def check(who: CallTarget) -> Check:
+        return guard(
             VOICE,
             lambda: voice_check(
-                target,
+                who,
                 Clip.shipped(),
                 context=ssl_context(),
                 forget=lambda filename: remove_transcription(engine, name, filename),
                 stt=stt,
             ),
         )
-    reporter.checks([result])
+
+    with reporter.activity("Sending a spoken clip through the tunnel to speech-to-text…"):
+        results = [check(target)]
+        if guest is not None:
+            as_guest = check(replace(target, admin_email=guest.email, admin_password=guest.password))
+            results.append(replace(as_guest, id="guest-voice", name="speech → text (guest)"))
+    reporter.checks(results)
 
 
 def _open_in_browser(url: str, reporter: Reporter) -> None:

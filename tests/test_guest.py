@@ -178,3 +178,27 @@ def test_present_without_guest_warns_that_the_room_has_no_way_in(
     assert ready["guest_email"] is None
     assert any("the room will have no way in" in line for line in up.stderr_lines)
     assert up.interrupt() == 0
+
+
+def test_check_voice_also_proves_the_guests_speech_to_text(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+) -> None:
+    """A guest's call must work, not only the admin's: --check-voice uploads the clip as the guest too."""
+    import hashlib
+
+    from owui_dev.voice import CLIP_SENTENCE, Clip
+
+    heard = f"FAKE_TRANSCRIPTS={hashlib.sha256(Clip.shipped().data).hexdigest()}={CLIP_SENTENCE}"
+    up, _ = _up(up_processes, [*args, "--env", heard], env, "--guest", "--check-voice", "--no-ollama-detect")
+    deadline = time.monotonic() + 120
+    event = None
+    while event is None and time.monotonic() < deadline:
+        event = next((json.loads(line) for line in up.stderr_lines if line.startswith('{"event":"checks"')), None)
+        time.sleep(0.2)
+    assert event is not None, up.stderr
+    checks = {check["id"]: check for check in event["checks"]}
+    assert set(checks) == {"voice", "guest-voice"}
+    assert checks["guest-voice"]["status"] == "ok", checks
+    assert "signing in" not in checks["guest-voice"]["detail"]
+    assert "This is a microphone test." in checks["guest-voice"]["detail"]
+    assert up.interrupt() == 0
