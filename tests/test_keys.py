@@ -224,3 +224,18 @@ def test_keypad_is_off_without_a_terminal() -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_under_present_p_shows_the_guest_never_the_admin(names, args, env, ptys) -> None:  # type: ignore[no-untyped-def]
+    """On a projector, `p` must not put the admin's password on the wall: it shows the guest's sign-in."""
+    up = up_on_terminal(args, env, ptys, "--guest", "--present", "--no-ollama-detect")
+    up.wait_for("Press Ctrl+C to stop.")
+    status = json.loads(run_cli("status", "--name", names.container, "--show-password", "--json", env=env).stdout)
+    admin, guest = status["admin_password"], status["guest_password"]
+    assert admin
+    assert guest
+    since = len(up.output)
+    assert press_for_qr(up, "p", "Sign in as the guest") == guest
+    shown = strip_ansi(up.output[since:])
+    assert guest in shown
+    assert admin not in strip_ansi(up.output)
