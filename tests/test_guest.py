@@ -202,3 +202,37 @@ def test_check_voice_also_proves_the_guests_speech_to_text(
     assert "signing in" not in checks["guest-voice"]["detail"]
     assert "This is a microphone test." in checks["guest-voice"]["detail"]
     assert up.interrupt() == 0
+
+
+def test_the_next_up_removes_a_guest_a_killed_run_left(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+) -> None:
+    """Without `down` in between: the next plain `up` finds the guest a killed run left, and removes it."""
+    up, ready = _up(up_processes, args, env, "--no-ollama-detect", "--guest")
+    email, password, local = ready["guest_email"], ready["guest_password"], ready["local_url"]
+    up.kill()  # SIGKILL: no way out runs, and the container keeps running
+    up, ready = _up(up_processes, args, env, "--no-ollama-detect")
+    assert "(left by an earlier run)" in up.stderr
+    assert ready["guest_email"] is None
+    assert _sign_in(local, email, password)[0] == 400
+    assert _status(args, env)["guest_email"] is None
+    assert up.interrupt() == 0
+
+
+def test_guest_on_an_instance_with_its_own_accounts_is_refused_and_undone(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str], docker_client: Any, isolated_home: Any
+) -> None:
+    """owui-dev creates the guest with its own admin only: an instance that had accounts gets no guest, and
+    nothing this run started is left running."""
+    up, _ = _up(up_processes, args, env, "--no-ollama-detect")
+    assert up.interrupt() == 0
+    volume = args[args.index("--volume") + 1]
+    for kept in (isolated_home / ".local" / "state" / "owui-dev" / "instances").glob(f"{volume}.json"):
+        kept.unlink()  # owui-dev no longer knows this instance's admin: as if it had its own accounts
+    up = UpProcess([*args, "--json", "--no-ollama-detect", "--guest"], env)
+    up_processes.append(up)
+    assert up.wait(120) == 2, up.stderr
+    error = json.loads(up.stderr_lines[-1])
+    assert error["error"] == "usage"
+    assert "--guest needs the admin account owui-dev created" in error["message"]
+    assert docker_client.containers.get(_name(args)).status != "running"
