@@ -52,6 +52,17 @@ class CallTarget:
     # Where the models were meant to come from (an Ollama owui-dev found, or the user's connection).
     model_source: OllamaSource | None = None
 
+    def entry(self) -> tuple[str, str]:
+        """Where a phone's requests go, and how to say it: the tunnel, or (behind a gate this machine may not
+        pass) the local port."""
+        if self.gated:
+            return self.local_url, "the local port (a gate stands before the tunnel)"
+        return self.public_url, "the tunnel"
+
+
+# Why a check that needs the admin's sign-in could not run.
+NO_ADMIN = "owui-dev has no admin sign-in for this instance (it had its own accounts, or authentication is off)"
+
 
 _check = make_check
 
@@ -76,8 +87,7 @@ class AdminView:
 def admin_view(target: CallTarget) -> AdminView:
     """Sign in as the admin owui-dev created (on the local port) and read the models and audio settings."""
     if not (target.admin_email and target.admin_password):
-        return AdminView(None, "owui-dev has no admin sign-in for this instance (it had its own accounts, or "
-                         "authentication is off)")  # fmt: skip
+        return AdminView(None, NO_ADMIN)
     token = openwebui.sign_in_token(target.local_url, email=target.admin_email, password=target.admin_password)
     if token is None:
         return AdminView(None, f"Open WebUI refused the sign-in owui-dev kept for {target.admin_email} (the password "
@@ -351,8 +361,24 @@ def _audio_settings(ids: tuple[str, str], view: AdminView, key: str) -> dict[str
     return _section(view.audio, key)
 
 
-def _missing(section: dict[str, object], needs: tuple[str, ...]) -> list[str]:
-    return [key for key in needs if not str(section.get(key) or "").strip()]
+def _unset(
+    ids: tuple[str, str],
+    section: dict[str, object],
+    engine: str,
+    needs: dict[str, tuple[str, ...]],
+    consequence: str,
+    instead: str,
+) -> Check | None:
+    """The failing check when the selected engine lacks a setting it cannot work without, else None."""
+    missing = [key for key in needs.get(engine, ()) if not str(section.get(key) or "").strip()]
+    if not missing:
+        return None
+    return _check(
+        ids,
+        "fail",
+        f"the {engine} engine is selected but {', '.join(missing)} is not set: {consequence}",
+        f"Fill it in under {AUDIO_SETTINGS}, or choose {instead}.",
+    )
 
 
 def stt_check(target: CallTarget, view: AdminView) -> Check:
@@ -380,14 +406,9 @@ def stt_check(target: CallTarget, view: AdminView) -> Check:
             "refuses to start a call",
             f"Choose the built-in Whisper (or an external engine) in {AUDIO_SETTINGS}.",
         )
-    missing = _missing(stt, STT_NEEDS.get(engine, ()))
-    if missing:
-        return _check(
-            _STT,
-            "fail",
-            f"the {engine} engine is selected but {', '.join(missing)} is not set: transcription will fail",
-            f"Fill it in under {AUDIO_SETTINGS}, or choose the built-in Whisper.",
-        )
+    unset = _unset(_STT, stt, engine, STT_NEEDS, "transcription will fail", "the built-in Whisper")
+    if unset is not None:
+        return unset
     where = f" at {stt.get('OPENAI_API_BASE_URL')}" if engine == "openai" else ""
     return _check(_STT, "ok", f"external engine {engine}{where}, configured (key set)")
 
@@ -406,14 +427,9 @@ def tts_check(target: CallTarget, view: AdminView) -> Check:
             "local text-to-speech (transformers) is selected, but a -slim image does not have it",
             f"Choose the browser's voices (Default) or an external engine in {AUDIO_SETTINGS}.",
         )
-    missing = _missing(tts, TTS_NEEDS.get(engine, ()))
-    if missing:
-        return _check(
-            _TTS,
-            "fail",
-            f"the {engine} engine is selected but {', '.join(missing)} is not set: replies will not be spoken",
-            f"Fill it in under {AUDIO_SETTINGS}, or choose the browser's voices (Default).",
-        )
+    unset = _unset(_TTS, tts, engine, TTS_NEEDS, "replies will not be spoken", "the browser's voices (Default)")
+    if unset is not None:
+        return unset
     return _check(_TTS, "ok", f"engine {engine}" + (" (on this machine)" if engine == "transformers" else ""))
 
 
@@ -479,7 +495,7 @@ def _round_trips(base_url: str, context: ssl.SSLContext | None, deadline: float)
 
 # -- the guest (up --guest) -----------------------------------------------------------------------
 
-_GUEST = ("guest", "guest")
+GUEST = ("guest", "guest")
 
 
 def guest_check(
@@ -492,20 +508,30 @@ def guest_check(
 ) -> Check:
     """A guest's call must work, not only the admin's: the guest signs in (through the tunnel, as a phone
     does, unless a gate stands in front) with role `user` and sees the models the admin sees."""
-    base = target.local_url if target.gated else target.public_url
+    base, via = target.entry()
     answer = openwebui.sign_in(base, email=email, password=password, context=context, timeout=15.0)
     body = answer.json()
     token = body.get("token") if answer.ok and isinstance(body, dict) else None
     if not token or not isinstance(body, dict):
-        return _check(_GUEST, "fail", f"{email} cannot sign in ({answer.error or f'HTTP {answer.status}'})", None)
+        return _check(
+            GUEST,
+            "fail",
+            f"{email} cannot sign in through {via} ({answer.error or f'HTTP {answer.status}'})",
+            "The room could not get in: `owui-dev logs` may say why; Ctrl+C and `owui-dev up --guest` make it anew.",
+        )
     if body.get("role") != "user":
-        return _check(_GUEST, "fail", f"{email} signs in with role {body.get('role')!r}, not 'user'", None)
+        return _check(
+            GUEST,
+            "fail",
+            f"{email} signs in with role {body.get('role')!r}, not 'user'",
+            "Set it back to `user` in Admin Panel → Users, or remove that account and run `up --guest` again.",
+        )
     offered = openwebui.models(base, str(token))
     names = [str(model.get("id")) for model in offered or [] if model.get("id")]
     missing = [name for name in admin_models if name not in names]
     if admin_models and missing:
         return _check(
-            _GUEST,
+            GUEST,
             "fail",
             f"{email} signs in but sees {len(names)} of the admin's {len(admin_models)} model(s): a guest's call "
             "would not be answered",
@@ -513,5 +539,4 @@ def guest_check(
             f"without --guest: `owui-dev down`, then `owui-dev up --guest` re-creates it with "
             f"{openwebui.BYPASS_MODEL_ACCESS_ENV}=true (the data stays).",
         )
-    where = "through the tunnel" if not target.gated else "on the local port (a gate stands before the tunnel)"
-    return _check(_GUEST, "ok", f"{email} signs in {where} (role user) and sees {len(names)} model(s)")
+    return _check(GUEST, "ok", f"{email} signs in through {via} (role user) and sees {len(names)} model(s)")

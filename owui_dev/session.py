@@ -253,11 +253,9 @@ def _qr_style(settings: UpSettings) -> str:
 
 
 def _guest_check(target: CallTarget, guest: Guest, admin_models: list[str]) -> Check:
-    from owui_dev.readiness import guard, guest_check
+    from owui_dev.readiness import GUEST, guard, guest_check
 
-    return guard(
-        ("guest", "guest"), lambda: guest_check(target, guest.email, guest.password, admin_models=admin_models)
-    )
+    return guard(GUEST, lambda: guest_check(target, guest.email, guest.password, admin_models=admin_models))
 
 
 def _model_source(

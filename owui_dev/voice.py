@@ -85,7 +85,10 @@ class Clip:
         try:
             data = path.read_bytes()
         except OSError as err:
-            raise UsageError(f"--voice-clip {path}: {err.strerror or err}.") from None
+            raise UsageError(
+                f"--voice-clip {path} cannot be read: {err.strerror or err}.",
+                hint="Check the path and its permissions.",
+            ) from None
         return cls(data, path.name, AUDIO_TYPES[extension], None)
 
 
@@ -104,15 +107,15 @@ def voice_check(
     """Sign in through the public URL, upload the clip, compare what Open WebUI heard.
 
     `stt` is the admin's speech-to-text settings (when readable), to name the cause of a failure."""
+    from owui_dev.readiness import NO_ADMIN
+
     if not (target.admin_email and target.admin_password):
         return _check(
             "warn",
-            "not checked: it needs the admin's sign-in, and owui-dev has none for this instance "
-            "(it already had its own accounts)",
+            f"not checked: it needs the admin's sign-in, and {NO_ADMIN}",
             "Try the microphone button in a chat instead.",
         )
-    # Behind a gate (OAuth, IP allow-list) this machine may not get through: go round it, and say so.
-    base, via = (target.local_url, "the local port") if target.gated else (target.public_url, "the tunnel")
+    base, via = target.entry()
     token = openwebui.sign_in_token(base, email=target.admin_email, password=target.admin_password, context=context)
     if token is None:
         return _check(

@@ -359,3 +359,17 @@ def test_an_existing_volume_keeps_the_ollama_address_of_its_first_start(
         assert model["status"] == "warn"
         assert "keeps the Ollama address from its first start" in model["hint"]
         assert up.interrupt() == 0
+
+
+def test_an_external_engine_without_its_key_fails_before_anyone_speaks(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+) -> None:
+    keyless = ["--env", "AUDIO_STT_ENGINE=openai", "--env", "AUDIO_STT_OPENAI_API_KEY=",
+               "--env", "AUDIO_TTS_ENGINE=elevenlabs"]  # fmt: skip
+    up, ready = _up(up_processes, [*args, *keyless], env, "--no-ollama-detect")
+    checks = _checks(ready)
+    assert checks["stt"]["status"] == "fail"
+    assert "the openai engine is selected but OPENAI_API_KEY is not set" in checks["stt"]["detail"]
+    assert checks["tts"]["status"] == "fail"
+    assert "the elevenlabs engine is selected but API_KEY is not set" in checks["tts"]["detail"]
+    assert up.interrupt() == 0
