@@ -501,7 +501,10 @@ def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool
         try:
             saved = str(save_png(url, png))
         except OSError as err:
-            raise UsageError(f"--png {png}: cannot write it ({err.strerror or err}).") from None
+            raise UsageError(
+                f"--png {png}: cannot write it ({err.strerror or err}).",
+                hint="Choose a file in a folder you can write to.",
+            ) from None
     reporter = make_reporter(json_output=json_output)
 
     def human(out: Console) -> None:

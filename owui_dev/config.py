@@ -278,7 +278,10 @@ def validate_email(email: str, origin: Origin | None = None) -> str:
     # Open WebUI's own rule: x@localhost, or something@domain.tld.
     if not (email.endswith("@localhost") or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
         origin = origin or _flag("admin_email")
-        raise UsageError(f"{origin.show(email)} is not an e-mail address Open WebUI accepts.")
+        raise UsageError(
+            f"{origin.show(email)} is not an e-mail address Open WebUI accepts.",
+            hint="Use name@domain.tld, or name@localhost.",
+        )
     return email.lower()
 
 
@@ -328,7 +331,10 @@ def _timeout(value: float, origin: Origin) -> float:
     if math.isnan(value) or math.isinf(value):
         raise UsageError(f"{origin.show(value)} is not a number of seconds.", hint="Use a finite number, e.g. 600.")
     if value <= 0:
-        raise UsageError(f"{origin.show(value)} must be more than 0 seconds.")
+        raise UsageError(
+            f"{origin.show(value)} must be more than 0 seconds.",
+            hint="Give a number of seconds, e.g. 600 (a first start can take minutes).",
+        )
     return value
 
 
@@ -336,7 +342,7 @@ def _choice(value: str, allowed: Iterable[str], origin: Origin) -> str:
     """The same check as the flag's click.Choice, for values that did not come through click."""
     choices = list(allowed)
     if value not in choices:
-        raise UsageError(f"{origin.show(value)} is not one of {', '.join(choices)}.")
+        raise UsageError(f"{origin.show(value)} is not one of {', '.join(choices)}.", hint="Use one of those.")
     return value
 
 
@@ -379,7 +385,10 @@ def validate_output_file(path: Path | None, origin: Origin | None = None) -> Pat
         raise UsageError(f"{origin.show(str(path))} is a folder.", hint="Give a file name, e.g. qr.png.")
     if _exists(full):
         if not os.access(full, os.W_OK):
-            raise UsageError(f"{origin.show(str(path))} cannot be written: permission denied.")
+            raise UsageError(
+                f"{origin.show(str(path))} cannot be written: permission denied.",
+                hint="Choose a file in a folder you can write to.",
+            )
         return path
     folder = next(step for step in full.parents if _exists(step))
     if not folder.is_dir():
@@ -747,11 +756,16 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
     except FileNotFoundError:
         if explicit is None:
             return ConfigFile()
-        raise UsageError(f"The config file {target} does not exist.") from None
+        raise UsageError(
+            f"The config file {target} does not exist.", hint="Fix the path given by --config / OWUI_DEV_CONFIG."
+        ) from None
     except NotADirectoryError:
         if explicit is None:  # a file where a folder of the default path should be: then there is no config file
             return ConfigFile()
-        raise UsageError(f"The config file {target} does not exist: a part of that path is a file.") from None
+        raise UsageError(
+            f"The config file {target} does not exist: a part of that path is a file.",
+            hint="Fix the path given by --config / OWUI_DEV_CONFIG.",
+        ) from None
     except OSError as err:
         raise UsageError(
             f"The config file {target} cannot be read: {err.strerror}.",
@@ -804,7 +818,9 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
         origin = Origin(FLAGS[argument], key=key, path=target, line=line)
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             expected = " or ".join(_TYPE_NAMES[t] for t in types)
-            raise UsageError(f"{where}: {key} must be {expected}, not {_toml_text(value)}.")
+            raise UsageError(
+                f"{where}: {key} must be {expected}, not {_toml_text(value)}.", hint="Fix that line of the file."
+            )
         if isinstance(value, dict):  # env = { KEY = "value" }
             bad = next(((k, v) for k, v in value.items() if not isinstance(v, str)), None)
             if bad is not None:
@@ -817,7 +833,10 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
         if isinstance(value, list):  # env = ["KEY=value"], oauth_allow, allow_cidr
             bad_item = next((item for item in value if not isinstance(item, str)), None)
             if bad_item is not None:
-                raise UsageError(f"{where}: {key} must be a list of strings; {_toml_text(bad_item)} is not one.")
+                raise UsageError(
+                    f"{where}: {key} must be a list of strings; {_toml_text(bad_item)} is not one.",
+                    hint='Quote each entry, e.g. ["10.0.0.0/8"].',
+                )
         if argument == "env":
             # Checked here, entry by entry, because flags add their own --env entries to the file's later.
             parse_environment(value, origin)
