@@ -568,5 +568,84 @@ def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, de
         )
 
 
+@cli.group(cls=_Group)
+def export() -> None:
+    """Write what runs the local instance in production (nothing is started)."""
+
+
+@export.command("caddy")
+@click.option("--domain", required=True, metavar="NAME", help="The public domain, e.g. chat.example.com.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write into [default: a folder named after the domain, in the current directory].",
+)
+@click.option("--force", is_flag=True, help="Replace compose.yaml, Caddyfile, .env and README.md if they exist.")
+@click.option("--email", default=None, help="E-mail for the ACME account (certificate expiry notices).")
+@_name_option
+@click.option("--image", default=None, help="Image for production [default: the local instance's].")
+@click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="Setting for production (repeatable; wins).")
+@click.option("--new-secret-key", is_flag=True, help="A new WEBUI_SECRET_KEY instead of the local instance's.")
+@_config_option
+@_common
+@_boundary
+def export_caddy(
+    domain: str,
+    out: Path | None,
+    force: bool,
+    email: str | None,
+    name: str,
+    image: str | None,
+    env: tuple[str, ...],
+    new_secret_key: bool,
+    config: Path | None,
+    json_output: bool,
+    debug: bool,
+) -> None:
+    """Write compose.yaml, Caddyfile, .env and a README of next steps: Open WebUI behind Caddy with HTTPS.
+
+    Reads the image, settings and secret key of the local instance (the container --name when it exists, else
+    the settings `up` would use), drops what only a laptop has (ngrok URLs, host.docker.internal), sets
+    WEBUI_URL and CORS_ALLOW_ORIGIN to https://DOMAIN, and writes the secrets to .env (0600), never to the
+    terminal. Caddy alone publishes ports 80 and 443 (and 443/udp for HTTP/3). Existing files stay unless --force.
+    """
+    from owui_dev.config import build_up_settings, load_config_file, merge_with_file, parse_environment, validate_image
+    from owui_dev.console import make_reporter
+    from owui_dev.export import export_caddy as run_export
+    from owui_dev.export import local_instance
+
+    overrides = parse_environment(env)
+    if image is not None:
+        validate_image(image)
+
+    def up_settings() -> Any:
+        return build_up_settings(**merge_with_file(load_config_file(config), _given({"name": name})))  # type: ignore[arg-type]
+
+    result = run_export(
+        domain,
+        folder=out,
+        force=force,
+        local=lambda: local_instance(name, up_settings),
+        image=image,
+        overrides=overrides,
+        new_secret_key=new_secret_key,
+        email=email,
+    )
+    reporter = make_reporter(json_output=json_output)
+    for note in result.notes:
+        reporter.note(note)
+    for change in result.changes:
+        reporter.note(f"{change.key} {change.action}: {change.why}.")
+
+    def human(out_console: Console) -> None:
+        out_console.print(f"[green]✓[/] From {result.description}: {result.image}")
+        for path in result.files:
+            out_console.print(f"[green]✓[/] Wrote {path}")
+        out_console.print(f"Next: DNS, firewall, `docker compose up -d` — see {result.folder / 'README.md'}.")
+
+    reporter.result(result.as_dict(), human)
+
+
 def main() -> None:
     cli(prog_name="owui-dev")

@@ -373,6 +373,23 @@ class DockerEngine:
         except OSError as err:
             raise _pull_error(ref, str(err)) from err
 
+    def image_environment(self, container_name: str) -> dict[str, str] | None:
+        """The environment the container's image sets itself (PATH, PORT, …), which is not the user's; None when
+        the image is no longer on this engine."""
+        import docker
+
+        image_id = str(self._require(container_name).attrs.get("Image") or "")
+        try:
+            image = self.client.images.get(image_id)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as err:
+            raise problems.DOCKER_API_FAILED(
+                action=f"look up the image of {container_name}", detail=err.explanation
+            ) from err
+        env = (image.attrs.get("Config") or {}).get("Env") or []
+        return dict(item.partition("=")[::2] for item in env)
+
     # -- containers -----------------------------------------------------------------------------
 
     def find(self, name: str) -> ContainerInfo | None:
