@@ -70,7 +70,7 @@ def validate_domain(value: str) -> str:
     text = value.strip()
     example = "--domain chat.example.com"
     if "://" in text:
-        host = text.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        host = text.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
         raise UsageError(
             f"--domain {value!r} is a URL; it takes the host name alone.",
             hint=f"Type it without scheme or path: --domain {host or 'chat.example.com'}.",
@@ -498,6 +498,9 @@ def refuse_overwrite(folder: Path, *, force: bool) -> None:
     """Before anything is read or written: existing files stay unless --force; the folder must be one."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--out {folder} is a file, not a folder.", hint="Give a folder (it is created if missing).")
+    nearest = next((step for step in (folder.absolute(), *folder.absolute().parents) if step.exists()), None)
+    if nearest is not None and not nearest.is_dir():
+        raise problems.EXPORT_UNWRITABLE(folder=folder, why=f"{nearest} is a file, not a folder")
     existing = [folder / name for name in FILES if (folder / name).exists() or (folder / name).is_symlink()]
     if existing and not force:
         raise problems.EXPORT_FILES_EXIST(folder=folder, files=", ".join(str(path) for path in existing))

@@ -440,7 +440,7 @@ EXPORT_FILES_EXIST = Problem(
 )
 EXPORT_UNWRITABLE = Problem(
     "`export` cannot write its folder",
-    StorageError,
+    UsageError,
     "owui-dev cannot write the export into {folder}: {why}.",
     "Choose a folder you can write to with --out.",
     examples=(("why", "Permission denied"),),

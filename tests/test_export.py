@@ -306,3 +306,12 @@ def test_a_public_domain_is_taken(typed: str, domain: str) -> None:
     from owui_dev.export import validate_domain
 
     assert validate_domain(typed) == domain
+
+
+def test_a_folder_that_cannot_be_made_is_a_usage_error_before_anything_is_read(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    result = run_cli("export", "caddy", "--domain", DOMAIN, "--out", str(blocker / "prod"), env=cli_env())
+    assert result.returncode == 2, result.stderr
+    assert f"{blocker} is a file, not a folder" in result.stderr
+    assert "--out" in result.stderr
