@@ -379,7 +379,7 @@ def env_file(p: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme(p: Plan, local: LocalInstance) -> str:
+def readme(p: Plan, local: LocalInstance, folder: Path) -> str:
     base = slug(p.domain)
     url = f"https://{p.domain}"
     changed = (
@@ -420,10 +420,10 @@ certificate authority checks it, and Caddy redirects it to HTTPS. Nothing else n
 
 ## 3. First start
 
-Copy this folder to the server (`scp -rp {base} server:` keeps `.env` private), then, in it:
+Copy this folder to the server (`scp -rp {folder.absolute().name} server:` keeps `.env` private), then, in it:
 
     docker compose up -d
-    docker compose logs -f caddy        # "certificate obtained successfully" within a minute
+    docker compose logs -f caddy        # "certificate obtained successfully" once DNS and ports are right
 
 (With Debian's `docker-compose` v1, type `docker-compose` for `docker compose`.) Open WebUI's first start takes a
 few minutes (it downloads its models); `docker compose logs -f {SERVICE}` shows it.
@@ -511,7 +511,7 @@ def write(folder: Path, p: Plan, local: LocalInstance) -> tuple[Path, ...]:
         COMPOSE_FILE: compose_yaml(p),
         CADDY_FILE: caddyfile(p),
         ENV_FILE: env_file(p),
-        README_FILE: readme(p, local),
+        README_FILE: readme(p, local, folder),
     }
     written = []
     try:
