@@ -290,6 +290,21 @@ def plan(
             changes.append(
                 Change(openwebui.SECRET_KEY_ENV, "replaced", "the local instance had none kept: a new one was made")
             )
+    if not env.get(openwebui.ADMIN_PASSWORD_ENV):
+        # Without it the first visitor of the public domain to sign up becomes the admin.
+        from owui_dev.instance import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_NAME, generate_password
+
+        env.setdefault(openwebui.ADMIN_EMAIL_ENV, DEFAULT_ADMIN_EMAIL)
+        env.setdefault(openwebui.ADMIN_NAME_ENV, DEFAULT_ADMIN_NAME)
+        env[openwebui.ADMIN_PASSWORD_ENV] = generate_password()
+        changes.append(
+            Change(
+                openwebui.ADMIN_PASSWORD_ENV,
+                "replaced",
+                "the local instance had no first admin to copy: a new sign-in was made (in .env), so that nobody "
+                "else can claim the new instance at its first start",
+            )
+        )
     inline = {k: v for k, v in env.items() if k not in INSTANCE_SECRETS and not _CREDENTIAL.search(k)}
     hidden = {k: v for k, v in env.items() if k not in inline}
     return Plan(domain, image or local.image, inline, hidden, tuple(changes), email)

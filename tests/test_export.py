@@ -315,3 +315,20 @@ def test_a_folder_that_cannot_be_made_is_a_usage_error_before_anything_is_read(t
     assert result.returncode == 2, result.stderr
     assert f"{blocker} is a file, not a folder" in result.stderr
     assert "--out" in result.stderr
+
+
+def test_an_instance_without_accounts_gets_an_admin_not_an_open_door(  # type: ignore[no-untyped-def]
+    docker_client, names, fake_image: str, tmp_path: Path
+) -> None:
+    """Local sign-in off (WEBUI_AUTH=False, no WEBUI_ADMIN_*): production turns it on and names a first admin."""
+    docker_client.containers.create(fake_image, name=names.container, environment={"WEBUI_AUTH": "False"})
+    out = tmp_path / "prod"
+    result = export("--domain", DOMAIN, "--out", str(out), "--name", names.container)
+    assert result.returncode == 0, result.stderr
+    secrets_file = read_env_file(out / ".env")
+    assert len(secrets_file["WEBUI_ADMIN_PASSWORD"]) >= 20
+    assert secrets_file["WEBUI_ADMIN_PASSWORD"] not in result.stdout + result.stderr
+    assert secrets_file["WEBUI_ADMIN_EMAIL"]
+    compose = yaml.safe_load((out / "compose.yaml").read_text(encoding="utf-8"))
+    assert "WEBUI_AUTH" not in compose["services"]["open-webui"]["environment"]
+    assert "WEBUI_AUTH" in (out / "README.md").read_text(encoding="utf-8")
