@@ -288,6 +288,11 @@ def _model_source(
     detect = settings.ollama_detect and engine.info.is_local
     bundled = settings.variant.bundled_ollama
     source, env = plan(dict(settings.environment), detect=detect, url=settings.ollama_url, bundled=bundled)
+    if source.kind is SourceKind.BUNDLED and not new_volume:
+        reporter.note(
+            f"Models: the Ollama inside the container. Open WebUI keeps the Ollama address it stored in "
+            f"{settings.volume} at its first start: the model check shows what it gets."
+        )
     if source.kind is not SourceKind.DETECTED:
         return source, env
     if not new_volume:

@@ -109,8 +109,8 @@ def resolve_image(image: str | None, variant: Variant, *, default: str, image_or
     if repository != image:
         raise UsageError(
             f"{image_origin.show(image)} names a tag, and {variant_origin.label} chooses the tag too.",
-            hint=f"Leave out --image (the official {OFFICIAL_REPOSITORY}:{variant.tag()} is used), or give the "
-            f"repository alone for a mirror (--image {repository}): owui-dev adds :{variant.tag()}.",
+            hint=f"Leave the image out (the official {OFFICIAL_REPOSITORY}:{variant.tag()} is used), or give the "
+            f"repository alone for a mirror ({repository}): owui-dev adds :{variant.tag()}.",
         )
     return f"{image}:{variant.tag()}"
 
