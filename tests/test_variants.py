@@ -203,12 +203,13 @@ def test_the_gpu_request_is_on_the_container(docker_client: Any, names: Any, var
         attrs = docker_client.containers.get(names.container).attrs
     finally:
         engine.close()
-    requests = attrs["HostConfig"]["DeviceRequests"]
+    requests = attrs["HostConfig"]["DeviceRequests"] or []
     # `--gpus all`, as the docker CLI sends it (DeviceIDs reads back as null or [] depending on the engine).
     assert [(r["Driver"], r["Count"], r["Capabilities"], r["DeviceIDs"] or []) for r in requests] == [
         ("", -1, [["gpu"]], [])
     ]
-    assert info.gpu and info.models_volume == f"{names.container}-ollama"
+    assert info.gpu
+    assert info.models_volume == f"{names.container}-ollama"
     assert attrs["Config"]["Labels"]["owui-dev.variant"] == "gpu"
 
 
@@ -272,3 +273,22 @@ def test_a_release_tag_that_is_not_there_is_the_image_problem_naming_the_tag(
     event = json.loads(result.stderr.strip().splitlines()[-1])
     assert f"{variant_repo}:v9.9.9-ollama" in event["message"]
     assert not docker_client.containers.list(all=True, filters={"name": _name(args)})
+
+
+def test_the_gpu_and_the_models_volume_are_part_of_the_fingerprint() -> None:
+    """--gpu alone does not change the image of --bundled-ollama: the fingerprint must see it, or no re-creation."""
+    from owui_dev.docker_engine import ContainerSpec
+
+    plain = ContainerSpec("n", "repo:ollama", 3000, "v")
+    bundled = ContainerSpec("n", "repo:ollama", 3000, "v", models_volume="n-ollama")
+    with_gpu = ContainerSpec("n", "repo:ollama", 3000, "v", models_volume="n-ollama", gpu=True)
+    assert len({plain.fingerprint(), bundled.fingerprint(), with_gpu.fingerprint()}) == 3
+    # A container made before variants existed keeps its fingerprint (no needless re-creation on upgrade).
+    assert plain.fingerprint() == _legacy_fingerprint(plain)
+
+
+def _legacy_fingerprint(spec: Any) -> str:
+    import hashlib
+
+    payload = json.dumps([spec.image, spec.host_port, spec.volume, []], separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
