@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from owui_dev.checks import Check
     from owui_dev.console import HumanReporter
     from owui_dev.guest import Guest
+    from owui_dev.variants import Variant
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -187,7 +188,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     "agent_pid": info.agent_pid,
                     "host_port": container.host_port,
                     "ollama": model_source.as_dict(),
-                    "variant": settings.variant.as_dict(),
+                    "variant": _variant_of(container).as_dict(),
                     "models_volume": container.models_volume,
                     **access.as_json(),
                 },
@@ -247,6 +248,13 @@ def _guest(
             "`owui-dev down`, then `owui-dev up --guest` (the data stays)."
         )
     return made
+
+
+def _variant_of(container: ContainerInfo) -> Variant:
+    """What the container really runs (its labels): a running container is used as it is, whatever was asked."""
+    from owui_dev.variants import Variant
+
+    return Variant.from_labels(container.labels) or Variant()
 
 
 def _gpu_preflight(engine: DockerEngine, reporter: Reporter) -> None:
@@ -579,6 +587,12 @@ def _start_container(
     """`automatic`: settings owui-dev chose itself (the Ollama it found), which never re-create a container."""
     if existing is not None and existing.running:
         reporter.step(f"Container {settings.name} already running; using it (it keeps running after this run)")
+        running = _variant_of(existing)
+        if running != settings.variant:
+            reporter.warn(
+                f"{settings.name} runs the {running.describe()} variant, not the {settings.variant.describe()} one "
+                "asked for: `owui-dev down`, then `owui-dev up` again to switch (the data stays)."
+            )
         return existing
     from owui_dev.variants import models_volume
 

@@ -292,3 +292,27 @@ def _legacy_fingerprint(spec: Any) -> str:
 
     payload = json.dumps([spec.image, spec.host_port, spec.volume, []], separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def test_a_running_container_of_another_variant_is_used_as_it_is_and_said(
+    docker_client: Any, args: list[str], env: dict[str, str], variant_repo: str, up_processes: list[Any]
+) -> None:
+    name = _name(args)
+    args = _with_image(args, variant_repo)
+    first = UpProcess([*args, "--version", "0.6.5", "--keep", "--no-ollama-detect", "--json"], env)
+    up_processes.append(first)
+    first.wait_for_json()
+    assert first.interrupt() == 0
+    container_id = docker_client.containers.get(name).id
+
+    second = UpProcess([*args, "--bundled-ollama", "--no-ollama-detect", "--json"], env)
+    up_processes.append(second)
+    ready = second.wait_for_json()
+    assert docker_client.containers.get(name).id == container_id, "a running container is never re-created"
+    # The JSON says what really runs (the container's labels), and the warning says how to switch.
+    assert ready["variant"] == {"name": "standard", "gpu": False, "bundled_ollama": False, "version": "0.6.5"}
+    warnings = [json.loads(line) for line in second.stderr_lines if '"warning"' in line]
+    assert any(
+        "runs the standard, Open WebUI 0.6.5 variant, not the bundled-ollama one" in w["message"] for w in warnings
+    ), second.stderr
+    assert second.interrupt() == 0
