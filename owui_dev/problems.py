@@ -132,7 +132,8 @@ PULL_NOT_FOUND = Problem(
     "The image or tag does not exist",
     ImageError,
     "Pulling {image} failed: {detail}",
-    "Check the image name and tag (--image); for Open WebUI try ghcr.io/open-webui/open-webui:main.",
+    "Check the image name and tag (--image), or that --version names a release "
+    "(https://github.com/open-webui/open-webui/releases); for Open WebUI try ghcr.io/open-webui/open-webui:main.",
 )
 PULL_DENIED = Problem(
     "The registry refuses the pull",
