@@ -190,8 +190,7 @@ GPU_IMPOSSIBLE = Problem(
 GPU_NO_DRIVER = Problem(
     "--gpu, but the Docker engine has no GPU support",
     GpuUnavailableError,
-    "The Docker engine ({endpoint}) refused the GPU request: {detail}. The container made for it was removed; "
-    "nothing is left running.",
+    "The Docker engine ({endpoint}) refused the GPU request: {detail}. Nothing is left running.",
     _GPU_HINT,
     examples=(("detail", 'could not select device driver "" with capabilities: [[gpu]]'),),
 )

@@ -181,7 +181,7 @@ def test_gpu_on_an_engine_without_gpu_support_is_a_clear_error_with_nothing_left
     event = json.loads(result.stderr.strip().splitlines()[-1])
     assert event["message"].startswith("The Docker engine (")
     assert "refused the GPU request: could not select device driver" in event["message"]
-    assert "nothing is left running" in event["message"]
+    assert "Nothing is left running" in event["message"]
     assert "NVIDIA Container Toolkit" in event["hint"]
     assert "Traceback" not in result.stderr
     assert not docker_client.containers.list(all=True, filters={"name": _name(args)}), "the container was left"
