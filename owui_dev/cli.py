@@ -294,6 +294,21 @@ def cli() -> None:
     is_flag=True,
     help="Output for a projector: no admin password, the guest's sign-in large, the QR code in full blocks.",
 )
+@click.option(
+    "--gpu", is_flag=True, help="Open WebUI's CUDA image (:cuda) with the engine's NVIDIA GPUs (as `--gpus all`)."
+)
+@click.option(
+    "--bundled-ollama",
+    is_flag=True,
+    help="Open WebUI's image with Ollama inside (:ollama); its models stay in the volume NAME-ollama.",
+)
+@click.option(
+    "--version",
+    "openwebui_version",
+    default=None,
+    metavar="X.Y.Z",
+    help="Pin an Open WebUI release: its official tag (:vX.Y.Z, with --gpu/--bundled-ollama :vX.Y.Z-cuda/-ollama).",
+)
 @click.option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
@@ -394,6 +409,7 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
             ("local URL", report.local_url or "-"),
             ("public URL", report.public_url or "- (no `owui-dev up` running)"),
             ("volume", report.volume or "-"),
+            *([("variant", _variant_text(report.variant, report.models_volume))] if report.variant else []),
             ("sign-in", _sign_in_text(report.admin_email, report.admin_password, show_password=show_password)),
         ]
         if report.guest_email:
@@ -421,6 +437,11 @@ def logs(name: str, follow: bool, tail: int | None, json_output: bool, debug: bo
             sys.stdout.flush()
     except KeyboardInterrupt:
         return
+
+
+def _variant_text(variant: dict[str, Any], models_volume: str | None) -> str:
+    text = str(variant["name"]) + (f", Open WebUI {variant['version']}" if variant.get("version") else "")
+    return text + (f" (models in the volume {models_volume})" if models_volume else "")
 
 
 def _sign_in_text(email: str | None, password: str | None, *, show_password: bool) -> str:

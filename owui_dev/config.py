@@ -18,6 +18,7 @@ from typing import Any
 
 from owui_dev.errors import UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
+from owui_dev.variants import Variant, resolve_image, validate_version
 
 DEFAULT_NAME = "owui-dev"
 DEFAULT_VOLUME = "owui-dev-data"
@@ -96,6 +97,9 @@ FLAGS = {
     "guest_email": "--guest-email",
     "keep_guest": "--keep-guest",
     "present": "--present",
+    "gpu": "--gpu",
+    "bundled_ollama": "--bundled-ollama",
+    "openwebui_version": "--version",
 }
 
 
@@ -226,6 +230,8 @@ class UpSettings:
     guest_email: str = DEFAULT_GUEST_EMAIL
     keep_guest: bool = False
     present: bool = False
+    # --gpu / --bundled-ollama / --version: the image's variant (owui_dev.variants); `image` already follows from it.
+    variant: Variant = field(default_factory=Variant)
 
     @property
     def gated(self) -> bool:
@@ -414,7 +420,7 @@ def _exists(path: Path) -> bool:
 def build_up_settings(
     *,
     name: str = DEFAULT_NAME,
-    image: str = DEFAULT_IMAGE,
+    image: str | None = None,
     pull: str = PullPolicy.MISSING.value,
     port: int | None = None,
     volume: str = DEFAULT_VOLUME,
@@ -446,6 +452,9 @@ def build_up_settings(
     guest_email: str | None = None,
     keep_guest: bool = False,
     present: bool = False,
+    gpu: bool = False,
+    bundled_ollama: bool = False,
+    openwebui_version: str | None = None,
     ngrok_path_from_file: str | None = None,
     origins: Mapping[str, Origin] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -498,6 +507,15 @@ def build_up_settings(
             f"{given.label} needs {at('guest').label}.",
             hint="--guest creates the shared guest account; --guest-email names it, --keep-guest keeps it.",
         )
+    variant = Variant(
+        gpu=gpu,
+        bundled_ollama=bundled_ollama,
+        version=validate_version(openwebui_version, at("openwebui_version")) if openwebui_version is not None else None,
+    )
+    if image is not None:
+        validate_image(image, origins.get("image"))
+    chosen_by = at("gpu") if gpu else at("bundled_ollama") if bundled_ollama else at("openwebui_version")
+    image = resolve_image(image, variant, default=DEFAULT_IMAGE, image_origin=at("image"), variant_origin=chosen_by)
     token: Secret | None = None
     if authtoken is not None:
         token = authtoken_from(authtoken, "--authtoken")
@@ -538,6 +556,7 @@ def build_up_settings(
         guest_email=validate_email(guest_email, at("guest_email")) if guest_email else DEFAULT_GUEST_EMAIL,
         keep_guest=keep_guest,
         present=present,
+        variant=variant,
     )
 
 
@@ -629,7 +648,7 @@ def parse_probe(value: str | None) -> tuple[str, int] | None:
 def build_doctor_settings(
     *,
     name: str = DEFAULT_NAME,
-    image: str = DEFAULT_IMAGE,
+    image: str | None = None,
     port: int | None = None,
     ngrok_path: str | None = None,
     authtoken: str | None = None,
@@ -696,6 +715,9 @@ FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
     "guest_email": ("guest_email", (str,)),
     "keep_guest": ("keep_guest", (bool,)),
     "present": ("present", (bool,)),
+    "gpu": ("gpu", (bool,)),
+    "bundled_ollama": ("bundled_ollama", (bool,)),
+    "version": ("openwebui_version", (str,)),
 }
 
 

@@ -28,6 +28,7 @@ from owui_dev.errors import (
     OwuiDevError,
 )
 from owui_dev.openwebui import CONTAINER_PORT, DATA_PATH
+from owui_dev.variants import OLLAMA_MODELS_PATH, GpuAnswer, gpu_support, is_no_gpu_failure
 
 if TYPE_CHECKING:
     import docker
@@ -66,10 +67,17 @@ class ContainerSpec:
     # Settings owui-dev chose itself (the Ollama it found): they come and go between runs without making
     # the container differ from what the user asked for.
     unfingerprinted: frozenset[str] = frozenset()
+    # The variant (owui_dev.variants): all NVIDIA GPUs requested (`--gpus all`); the bundled Ollama's models volume.
+    gpu: bool = False
+    models_volume: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
 
     def fingerprint(self) -> str:
         asked = sorted(item for item in self.environment if item[0] not in self.unfingerprinted)
-        payload = json.dumps([self.image, self.host_port, self.volume, asked], separators=(",", ":"))
+        fields: list[object] = [self.image, self.host_port, self.volume, asked]
+        if self.gpu or self.models_volume:  # only then: containers made before variants keep their fingerprint
+            fields.append({"gpu": self.gpu, "models_volume": self.models_volume})
+        payload = json.dumps(fields, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -87,6 +95,8 @@ class ContainerInfo:
     oom_killed: bool = False
     started_at: str | None = None
     fingerprint: str | None = None
+    models_volume: str | None = None
+    gpu: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -342,6 +352,21 @@ class DockerEngine:
     def close(self) -> None:
         self.client.close()
 
+    def gpu_support(self) -> GpuAnswer:
+        """What the engine tells about --gpu before anything starts (owui_dev.variants.gpu_support)."""
+        import sys
+
+        return gpu_support(self.system_info(), macos_local=sys.platform == "darwin" and self.info.is_local)
+
+    def system_info(self) -> dict[str, Any]:
+        """The engine's /info (runtimes, CDI devices…); empty when it cannot be read."""
+        import docker
+
+        try:
+            return dict(self.client.info())
+        except (docker.errors.DockerException, OSError):
+            return {}
+
     # -- images ---------------------------------------------------------------------------------
 
     def has_image(self, ref: str) -> bool:
@@ -411,7 +436,12 @@ class DockerEngine:
         import docker
 
         self.ensure_volume(spec.volume)
+        volumes = {spec.volume: {"bind": DATA_PATH, "mode": "rw"}}
+        if spec.models_volume:
+            self.ensure_volume(spec.models_volume)
+            volumes[spec.models_volume] = {"bind": OLLAMA_MODELS_PATH, "mode": "rw"}
         labels = {
+            **dict(spec.labels),
             LABEL_MANAGED: "true",
             LABEL_CONFIG: spec.fingerprint(),
             LABEL_VERSION: __version__,
@@ -424,9 +454,10 @@ class DockerEngine:
                 labels=labels,
                 environment=dict(spec.environment),
                 ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", spec.host_port)},
-                volumes={spec.volume: {"bind": DATA_PATH, "mode": "rw"}},
+                volumes=volumes,
                 # So an Ollama (or any server) on the laptop is reachable as host.docker.internal.
                 extra_hosts={"host.docker.internal": "host-gateway"},
+                device_requests=[gpu_request()] if spec.gpu else None,
             )
         except docker.errors.ImageNotFound as err:
             raise ImageError(
@@ -449,6 +480,8 @@ class DockerEngine:
             text = str(err.explanation or err)
             if "port is already allocated" in text or "address already in use" in text:
                 raise problems.PORT_BUSY(port=host_port) from err
+            if is_no_gpu_failure(text):
+                raise problems.GPU_NO_DRIVER(endpoint=self.info.endpoint, detail=text.strip().rstrip(".")) from err
             raise problems.DOCKER_API_FAILED(action=f"start {name}", detail=text) from err
         return self.inspect(name)
 
@@ -622,6 +655,13 @@ class DockerEngine:
         return container
 
 
+def gpu_request() -> Any:
+    """`--gpus all`: every GPU, through whichever device driver offers the `gpu` capability (NVIDIA's)."""
+    import docker
+
+    return docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+
+
 def name_conflict(name: str) -> OwuiDevError:
     return problems.NAME_TAKEN(name=name)
 
@@ -654,7 +694,10 @@ def _info(container: Container) -> ContainerInfo:
     state = attrs.get("State") or {}
     labels: dict[str, str] = config.get("Labels") or {}
     host_ip, host_port = _published(attrs)
-    volume = next((m.get("Name") for m in attrs.get("Mounts") or [] if m.get("Destination") == DATA_PATH), None)
+    mounts = attrs.get("Mounts") or []
+    volume = next((m.get("Name") for m in mounts if m.get("Destination") == DATA_PATH), None)
+    models_volume = next((m.get("Name") for m in mounts if m.get("Destination") == OLLAMA_MODELS_PATH), None)
+    requests = (attrs.get("HostConfig") or {}).get("DeviceRequests") or []
     return ContainerInfo(
         name=str(attrs.get("Name", "")).lstrip("/") or str(container.name),
         id=str(container.id)[:12],
@@ -668,6 +711,8 @@ def _info(container: Container) -> ContainerInfo:
         oom_killed=bool(state.get("OOMKilled")),
         started_at=state.get("StartedAt"),
         fingerprint=labels.get(LABEL_CONFIG),
+        models_volume=models_volume,
+        gpu=any(["gpu"] in (request.get("Capabilities") or []) for request in requests),
         labels=labels,
         environment=dict(item.partition("=")[::2] for item in config.get("Env") or []),
     )

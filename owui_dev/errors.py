@@ -71,6 +71,10 @@ class ContainerExitedError(ContainerError):
     kind = "container-exited"
 
 
+class GpuUnavailableError(ContainerError):
+    """--gpu on an engine that offers no GPU."""
+
+
 class NotReadyError(OwuiDevError):
     exit_code = 6
     kind = "not-ready"
@@ -157,7 +161,7 @@ EXIT_CODES: dict[int, str] = {
     DockerUnavailableError.exit_code: "the Docker engine cannot be reached",
     ImageError.exit_code: "the image is missing or could not be pulled",
     ContainerError.exit_code: "container problem: name taken by another container, port in use, "
-    "container not found, or the container exited",
+    "container not found, the container exited, or no GPU for --gpu",
     NotReadyError.exit_code: "Open WebUI did not become healthy within --timeout",
     NgrokError.exit_code: "ngrok problem: binary, authtoken, account limits, or the tunnel could not open",
     TunnelVerifyError.exit_code: "the tunnel opened but Open WebUI did not answer through it over HTTPS",

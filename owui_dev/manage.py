@@ -35,6 +35,9 @@ class Status:
     # The guest of `up --guest` while its account exists (its password is meant for an audience: always shown).
     guest_email: str | None = None
     guest_password: str | None = None
+    # --gpu / --bundled-ollama / --version of the container (its labels), and the bundled Ollama's models volume.
+    variant: dict[str, Any] | None = None
+    models_volume: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,7 +77,17 @@ def status(name: str, *, show_password: bool = False) -> Status:
         admin_password=secrets.admin_password if secrets and signs_in and show_password else None,
         guest_email=secrets.guest_email if secrets and secrets.guest_id else None,
         guest_password=secrets.guest_password if secrets and secrets.guest_id else None,
+        variant=_variant(info),
+        models_volume=info.models_volume,
     )
+
+
+def _variant(info: ContainerInfo) -> dict[str, Any] | None:
+    from owui_dev.variants import Variant
+
+    if not info.managed:
+        return None
+    return (Variant.from_labels(info.labels) or Variant()).as_dict()
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,10 @@ def _down(
     if remove or purge:
         engine.remove(name)
         actions.append(f"removed the container {name}")
+    if info.models_volume and not purge:
+        actions.append(f"kept the models volume {info.models_volume}")
+    elif info.models_volume and engine.remove_volume(info.models_volume):
+        actions.append(f"removed the volume {info.models_volume} (the bundled Ollama's models)")
     if purge and volume:
         if engine.remove_volume(volume):
             actions.append(f"removed the volume {volume} (all Open WebUI data)")

@@ -26,6 +26,7 @@ class SourceKind(StrEnum):
     DETECTED = "detected"  # an Ollama answered on this machine; Open WebUI was pointed at it
     USER = "user"  # the user passed a connection (--env OLLAMA_BASE_URL=… and friends)
     NONE = "none"  # nothing: the image's defaults only
+    BUNDLED = "bundled"  # --bundled-ollama: the Ollama inside the :ollama image, by the image's own settings
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,20 @@ def container_url(host_url: str) -> str:
     return f"http://{CONTAINER_HOST}:{port}"
 
 
-def plan(environment: Mapping[str, str], *, detect: bool, url: str) -> tuple[OllamaSource, dict[str, str]]:
-    """Where the models will come from, and what to add to the container's environment for it."""
+def plan(
+    environment: Mapping[str, str], *, detect: bool, url: str, bundled: bool = False
+) -> tuple[OllamaSource, dict[str, str]]:
+    """Where the models will come from, and what to add to the container's environment for it.
+
+    `bundled`: the :ollama image points Open WebUI at its own Ollama (OLLAMA_BASE_URL=/ollama with
+    USE_OLLAMA_DOCKER=true means http://localhost:11434 inside it): nothing is added, nothing detected."""
     given = tuple(f"{key}={environment[key]}" for key in CONNECTION_ENVS if environment.get(key))
     if given:
         return OllamaSource(SourceKind.USER, given=given), {}
+    if bundled:
+        from owui_dev.variants import BUNDLED_OLLAMA_URL
+
+        return OllamaSource(SourceKind.BUNDLED, container_url=BUNDLED_OLLAMA_URL), {}
     if detect:
         found = version(url)
         if found is not None:
@@ -137,6 +147,12 @@ def no_model_hint(source: OllamaSource | None, stored_urls: list[str] | None = N
                 "(a firewall, a VPN) blocks it, then `owui-dev check`."
             )
         return f"The Ollama found at {source.host_url} no longer answers: start it again, then `owui-dev check`."
+    if source is not None and source.kind is SourceKind.BUNDLED:
+        return (
+            "The Ollama inside the container (--bundled-ollama) has no model yet: pull one into it, e.g. "
+            "`docker exec -it owui-dev ollama pull llama3.2` (your --name instead of owui-dev), then `owui-dev check`; "
+            "the models stay in the volume <name>-ollama."
+        )
     if source is not None and source.kind is SourceKind.USER:
         return (
             f"Open WebUI got no model from the connection you gave ({', '.join(source.given)}). Check that it "

@@ -17,6 +17,7 @@ from owui_dev.errors import (
     ContainerError,
     ContainerExitedError,
     DockerUnavailableError,
+    GpuUnavailableError,
     ImageError,
     NameConflictError,
     NgrokBinaryError,
@@ -131,7 +132,8 @@ PULL_NOT_FOUND = Problem(
     "The image or tag does not exist",
     ImageError,
     "Pulling {image} failed: {detail}",
-    "Check the image name and tag (--image); for Open WebUI try ghcr.io/open-webui/open-webui:main.",
+    "Check the image name and tag (--image), or that --version names a release "
+    "(https://github.com/open-webui/open-webui/releases); for Open WebUI try ghcr.io/open-webui/open-webui:main.",
 )
 PULL_DENIED = Problem(
     "The registry refuses the pull",
@@ -171,6 +173,26 @@ EXITED_DURING_START = Problem(
     "The container {name} exited during start-up (exit code {exit_code}{oom}).",
     "Read its last log lines below; fix the cause (a bad --env, too little memory for Docker) and run "
     "again. `owui-dev logs` shows everything.",
+)
+_GPU_HINT = (
+    "On the Docker host: install NVIDIA's driver and the NVIDIA Container Toolkit, then `sudo nvidia-ctk runtime "
+    "configure --runtime=docker` and restart Docker; `docker run --rm --gpus all ubuntu nvidia-smi` must list the "
+    "GPU. Or run without --gpu (Open WebUI's standard image; an Ollama on the GPU box can still be used)."
+)
+GPU_IMPOSSIBLE = Problem(
+    "--gpu on an engine that cannot have a GPU",
+    GpuUnavailableError,
+    "--gpu asks for an NVIDIA GPU, but {why}. Nothing was started.",
+    "Run without --gpu here, or point DOCKER_HOST (or a docker context) at a Linux or Windows machine with an "
+    "NVIDIA GPU.",
+    examples=(("why", "Docker on macOS has no access to an NVIDIA GPU"),),
+)
+GPU_NO_DRIVER = Problem(
+    "--gpu, but the Docker engine has no GPU support",
+    GpuUnavailableError,
+    "The Docker engine ({endpoint}) refused the GPU request: {detail}. Nothing is left running.",
+    _GPU_HINT,
+    examples=(("detail", 'could not select device driver "" with capabilities: [[gpu]]'),),
 )
 NOT_READY = Problem(
     "Open WebUI never becomes healthy",
@@ -451,7 +473,7 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
         "Docker",
         [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_HOST_MALFORMED, DOCKER_SSH_FAILED,
          DOCKER_CONTEXT_MISSING, IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED,
-         PORT_BUSY, NAME_TAKEN, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
+         PORT_BUSY, NAME_TAKEN, GPU_IMPOSSIBLE, GPU_NO_DRIVER, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
     ),
     (
         "ngrok",

@@ -21,7 +21,7 @@ from owui_dev import openwebui, problems
 from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
-from owui_dev.errors import Interrupted, OwuiDevError, PortInUseError
+from owui_dev.errors import GpuUnavailableError, Interrupted, OwuiDevError, PortInUseError
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context, untrusted_certificate
 from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from owui_dev.checks import Check
     from owui_dev.console import HumanReporter
     from owui_dev.guest import Guest
+    from owui_dev.variants import Variant
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -105,6 +106,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
                     "that host's 127.0.0.1, which the tunnel on this machine cannot reach."
                 )
+            if settings.variant.gpu:
+                _gpu_preflight(engine, reporter)
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
             existing = _existing_container(engine, settings.name)
@@ -185,6 +188,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     "agent_pid": info.agent_pid,
                     "host_port": container.host_port,
                     "ollama": model_source.as_dict(),
+                    "variant": _variant_of(container).as_dict(),
+                    "models_volume": container.models_volume,
                     **access.as_json(),
                 },
             )
@@ -245,6 +250,26 @@ def _guest(
     return made
 
 
+def _variant_of(container: ContainerInfo) -> Variant:
+    """What the container really runs (its labels): a running container is used as it is, whatever was asked."""
+    from owui_dev.variants import Variant
+
+    return Variant.from_labels(container.labels) or Variant()
+
+
+def _gpu_preflight(engine: DockerEngine, reporter: Reporter) -> None:
+    """--gpu: refused before anything starts where the engine tells that it has no GPU; else the start tells."""
+    from owui_dev.variants import GpuSupport
+
+    answer = engine.gpu_support()
+    if answer.support is GpuSupport.NO:
+        raise problems.GPU_IMPOSSIBLE(why=answer.how)
+    if answer.support is GpuSupport.YES:
+        reporter.step(f"GPU: {answer.how}")
+    else:
+        reporter.note(f"GPU: {answer.how}")
+
+
 def _qr_style(settings: UpSettings) -> str:
     """--present: full blocks (a projected code is scanned from afar), unless --qr/--no-qr said otherwise."""
     if settings.present and settings.qr_style is QrStyle.HALF:
@@ -269,7 +294,13 @@ def _model_source(
     from owui_dev.ollama import SourceKind, plan
 
     detect = settings.ollama_detect and engine.info.is_local
-    source, env = plan(dict(settings.environment), detect=detect, url=settings.ollama_url)
+    bundled = settings.variant.bundled_ollama
+    source, env = plan(dict(settings.environment), detect=detect, url=settings.ollama_url, bundled=bundled)
+    if source.kind is SourceKind.BUNDLED and not new_volume:
+        reporter.note(
+            f"Models: the Ollama inside the container. Open WebUI keeps the Ollama address it stored in "
+            f"{settings.volume} at its first start: the model check shows what it gets."
+        )
     if source.kind is not SourceKind.DETECTED:
         return source, env
     if not new_volume:
@@ -466,6 +497,10 @@ def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, fai
     actions = [*teardown.actions]
     if teardown.actions:
         actions.append(f"kept the data volume {settings.volume}")
+        if settings.variant.bundled_ollama:
+            from owui_dev.variants import models_volume
+
+            actions.append(f"kept the models volume {models_volume(settings.name)}")
     reporter.stopped(actions)
 
 
@@ -552,8 +587,26 @@ def _start_container(
     """`automatic`: settings owui-dev chose itself (the Ollama it found), which never re-create a container."""
     if existing is not None and existing.running:
         reporter.step(f"Container {settings.name} already running; using it (it keeps running after this run)")
+        running = _variant_of(existing)
+        if running != settings.variant:
+            reporter.warn(
+                f"{settings.name} runs the {running.describe()} variant, not the {settings.variant.describe()} one "
+                "asked for: `owui-dev down`, then `owui-dev up` again to switch (the data stays)."
+            )
         return existing
-    spec = ContainerSpec(settings.name, settings.image, port, settings.volume, environment, unfingerprinted=automatic)
+    from owui_dev.variants import models_volume
+
+    spec = ContainerSpec(
+        settings.name,
+        settings.image,
+        port,
+        settings.volume,
+        environment,
+        unfingerprinted=automatic,
+        gpu=settings.variant.gpu,
+        models_volume=models_volume(settings.name) if settings.variant.bundled_ollama else None,
+        labels=tuple(settings.variant.labels().items()),
+    )
     if existing is not None and existing.fingerprint != spec.fingerprint():
         engine.remove(settings.name)
         reporter.note(
@@ -561,7 +614,8 @@ def _start_container(
             f"volume {settings.volume})."
         )
         existing = None
-    if existing is None:
+    created = existing is None
+    if created:
         engine.create(spec)
 
     def stop() -> list[str]:
@@ -571,7 +625,12 @@ def _start_container(
         stack.callback(teardown.add, f"left the container {settings.name} running (--keep)")
     else:
         teardown.undo(stack, stop)
-    info = engine.start(settings.name, host_port=port)
+    try:
+        info = engine.start(settings.name, host_port=port)
+    except GpuUnavailableError:
+        if created:  # the engine refused --gpu: the container made for it goes too, nothing is left behind
+            engine.remove(settings.name)
+        raise
     reporter.step(f"Container {settings.name} started ({settings.image}, port {info.host_port} on 127.0.0.1)")
     return info
 

@@ -148,6 +148,10 @@ BAD_VALUES: list[tuple[str, str]] = [
     ("guest_email", '"nobody"'),
     ("keep_guest", "1"),
     ("present", '"true"'),
+    ("gpu", '"yes"'),
+    ("bundled_ollama", "1"),
+    ("version", '"0.6"'),
+    ("version", "0.6"),
 ]
 
 
