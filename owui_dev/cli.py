@@ -28,6 +28,7 @@ from owui_dev.config import (
 )
 from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
+from owui_dev.sources import SettingsCommand, config_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,24 +106,8 @@ def _qr_style_option(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
-        "--config",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Config file with defaults for `up` [env OWUI_DEV_CONFIG; default ~/.config/owui-dev/config.toml].",
-    )(command)
-
-
-def _given(options: dict[str, Any]) -> dict[str, Any]:
-    """Only the options set on the command line, so the config file can fill in the rest."""
-    from click.core import ParameterSource
-
-    context = click.get_current_context()
-    return {
-        key: value
-        for key, value in options.items()
-        if context.get_parameter_source(key) not in {ParameterSource.DEFAULT, None}
-    }
+    """--config and --profile: the config file's [up] and [profile.NAME] become defaults (owui_dev.sources)."""
+    return config_options(command)
 
 
 def _validated(check: Callable[[str], str], value: str) -> str:
@@ -198,7 +183,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(cls=SettingsCommand)
 @_name_option
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image to run.")
 @click.option(
@@ -298,7 +283,7 @@ def cli() -> None:
 @_config_option
 @_common
 @_boundary
-def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> None:
+def up(json_output: bool, debug: bool, **options: Any) -> None:
     """Start Open WebUI and put it on a public HTTPS URL until Ctrl+C.
 
     Reuses the managed container when it exists, publishes it on 127.0.0.1 only, waits until it is
@@ -314,12 +299,13 @@ def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> N
     fix it, before the phone is out. When you give no model connection and an Ollama answers on this
     machine, Open WebUI is pointed at it.
     """
-    from owui_dev.config import build_up_settings, load_config_file, merge_with_file
+    from owui_dev.config import build_up_settings
     from owui_dev.console import make_reporter
     from owui_dev.session import run_up
+    from owui_dev.sources import resolve
 
-    options = merge_with_file(load_config_file(config), _given(options))
-    settings = build_up_settings(json=json_output, **options)  # type: ignore[arg-type]
+    resolved = resolve(click.get_current_context(), up)  # flags, environment, profile, file, defaults
+    settings = build_up_settings(json=json_output, **resolved.arguments())
     run_up(settings, make_reporter(json_output=json_output))
 
 
@@ -431,7 +417,7 @@ def _sign_in_text(email: str | None, password: str | None, *, show_password: boo
     return f"{email} / " + ("(not kept)" if show_password else "******** (--show-password)")
 
 
-@cli.command()
+@cli.command(cls=SettingsCommand)
 @_name_option
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image `up` would run.")
 @click.option(
@@ -450,7 +436,7 @@ def _sign_in_text(email: str | None, password: str | None, *, show_password: boo
 @_config_option
 @_common
 @_boundary
-def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) -> None:
+def doctor(json_output: bool, debug: bool, **options: Any) -> None:
     """Check what `up` needs, each with a fix; starts nothing, downloads nothing.
 
     Checks the Docker engine and its version, disk space for the image, the image, the container name,
@@ -458,14 +444,15 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
     service is reachable (one TCP connection, no tunnel; OWUI_DEV_NGROK_PROBE=HOST:PORT probes elsewhere,
     =off skips it). Exits 10 when a check fails; warnings alone exit 0.
     """
-    from owui_dev.config import build_doctor_settings, load_config_file, merge_with_file
+    from owui_dev.config import build_doctor_settings
     from owui_dev.console import make_reporter
     from owui_dev.doctor import failed, report, run_checks
     from owui_dev.errors import ChecksFailedError
+    from owui_dev.sources import resolve
 
-    # Every setting of the file is checked as `up` would check it; doctor then uses those it checks.
-    merged = merge_with_file(load_config_file(config), _given(options))
-    checks = run_checks(build_doctor_settings(**merged))  # type: ignore[arg-type]
+    # Every setting `up` would take is checked as `up` would check it; doctor then uses those it checks.
+    resolved = resolve(click.get_current_context(), up)
+    checks = run_checks(build_doctor_settings(**resolved.arguments()))
 
     def human(out: Console) -> None:
         from owui_dev.console import checks_table
