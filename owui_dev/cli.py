@@ -555,5 +555,114 @@ def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, de
         )
 
 
+@cli.group("config", cls=_Group)
+def config_group() -> None:
+    """The settings `up` runs with: where each comes from, and which config file is read."""
+
+
+def _config_show(json_output: bool, debug: bool, **options: Any) -> None:
+    """Show the settings `up` would run with, and where each comes from: default, file, profile, environment, flag.
+
+    Takes the same options as `up` (`owui-dev config show --profile demo --port 3005` shows what that `up`
+    would do) and refuses what `up` would refuse; starts nothing. Secrets are masked: the authtoken, the
+    admin password, and --env values whose names say key, secret, token or password.
+    """
+    from owui_dev.config import build_up_settings
+    from owui_dev.console import make_reporter
+    from owui_dev.sources import describe, resolve
+
+    resolved = resolve(click.get_current_context(), up)
+    settings = build_up_settings(json=json_output, **resolved.arguments())
+    rows = describe(resolved, settings, up)
+    data = {
+        "config_file": str(resolved.file.path) if resolved.file.path else None,
+        "config_file_exists": resolved.file.exists,
+        "profile": resolved.profile,
+        "settings": rows,
+    }
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        found = "" if resolved.file.exists else " [dim](not found)[/]"
+        out.print(f"Config file: {escape(str(data['config_file']))}{found}")
+        if resolved.profile:
+            out.print(f"Profile: [bold]{escape(resolved.profile)}[/]")
+        table = Table(box=None, pad_edge=False)
+        for column in ("setting", "value", "source", "from"):
+            table.add_column(column, style="bold" if column == "setting" else None, overflow="fold")
+        for key, row in rows.items():
+            value = row["value"]
+            if isinstance(value, dict):
+                value = [f"{k}={v}" for k, v in value.items()]
+            text = " ".join(str(item) for item in value) if isinstance(value, list) else value
+            text = "-" if text is None or text == "" else text
+            source = row["source"] if row["source"] == "default" else f"[green]{row['source']}[/]"
+            table.add_row(key, escape(str(text)), source, escape(row["from"] or ""))
+        out.print(table)
+
+    make_reporter(json_output=json_output).result(data, human)
+
+
+config_group.add_command(
+    SettingsCommand(
+        "show",
+        params=list(up.params),
+        callback=_boundary(_config_show),
+        help=_config_show.__doc__,
+        short_help="Show the settings `up` would run with, and where each comes from.",
+        context_settings={"max_content_width": 100},
+    )
+)
+
+
+@config_group.command("path")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="OWUI_DEV_CONFIG",
+    help="Config file [env OWUI_DEV_CONFIG; default ~/.config/owui-dev/config.toml].",
+)
+@_common
+@_boundary
+def config_path(config: Path | None, json_output: bool, debug: bool) -> None:
+    """Show which config file is read, why that one, and whether it exists."""
+    from click.core import ParameterSource
+
+    from owui_dev.config import ENV_CONFIG, default_config_path
+    from owui_dev.console import make_reporter
+
+    source = click.get_current_context().get_parameter_source("config")
+    origin = {ParameterSource.COMMANDLINE: "--config", ParameterSource.ENVIRONMENT: ENV_CONFIG}.get(
+        source,  # type: ignore[arg-type]
+        "default",
+    )
+    path = config or default_config_path()
+    data = {"path": str(path), "exists": path.is_file(), "from": origin}
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+
+        state = "exists" if data["exists"] else "does not exist (create it to set defaults for `up`)"
+        why = "the default location" if origin == "default" else origin
+        out.print(f"{escape(str(path))}  [dim](from {why}; {state})[/]")
+
+    make_reporter(json_output=json_output).result(data, human)
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@_boundary
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (bash, zsh or fish); the README says where it goes."""
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None  # click knows the three shells the Choice allows
+    sys.stdout.write(completer(cli, {}, "owui-dev", "_OWUI_DEV_COMPLETE").source() + "\n")
+
+
 def main() -> None:
     cli(prog_name="owui-dev")

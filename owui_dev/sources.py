@@ -12,9 +12,10 @@ as it is (not through the flag's click type), so that its error names the file a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -28,6 +29,8 @@ from owui_dev.config import (
     ONE_CHOICE,
     ConfigFile,
     Origin,
+    Secret,
+    UpSettings,
     envvar_for,
     file_layers,
     load_config_file,
@@ -224,3 +227,42 @@ def _layer(source: ParameterSource | None, origin: Origin | None) -> Layer:
 
 def _file_key(argument: str) -> str | None:
     return next((key for key, (arg, _) in FILE_KEYS.items() if arg == argument), None)
+
+
+# -- owui-dev config show ---------------------------------------------------------------------------
+
+MASK = "********"
+# Names of Open WebUI settings (--env) whose values are secrets: API keys, the session secret, passwords.
+_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+
+
+def describe(resolved: Resolved, settings: UpSettings, command: click.Command) -> dict[str, Any]:
+    """Each visible setting of `up`: the value it runs with (secrets masked), its layer, and where it was set."""
+    rows: dict[str, Any] = {}
+    for param in setting_params(command):
+        if param.hidden:
+            continue
+        name = str(param.name)
+        value: Any = getattr(settings, name, resolved.values[name])  # what `up` runs with, e.g. port 3000
+        if name == "env":
+            value = {key: MASK if _SECRET_NAME.search(key) else text for key, text in settings.environment}
+        elif isinstance(value, Secret):
+            value = MASK
+        layer = resolved.layers[name]
+        origin = resolved.origins.get(name)
+        where = {Layer.DEFAULT: None, Layer.FLAG: param.opts[0]}.get(layer, origin.where if origin else None)
+        if layer is Layer.ENVIRONMENT and origin is not None:
+            where = origin.flag
+        rows[_file_key(name) or name] = {"value": _plain(value), "source": layer.label, "from": where}
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    """JSON's types: enums as their text, paths as text, tuples as lists."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
