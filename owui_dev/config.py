@@ -1,7 +1,8 @@
 """One frozen settings object per command, built once: defaults < config file < profile < environment < flags.
 
-This is the one module that reads owui-dev's environment variables; everything below receives the
-settings explicitly. Validation happens here, before any side effect, so bad input is a usage error.
+This is the one module that names owui-dev's environment variables (click reads those of `up`'s settings,
+envvar_for, in owui_dev.sources); everything below receives the settings explicitly. Validation happens
+here, before any side effect, so bad input is a usage error, whichever layer gave it.
 """
 
 from __future__ import annotations
