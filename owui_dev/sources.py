@@ -134,7 +134,6 @@ def config_options(command: Callable[P, R]) -> Callable[P, R]:
         metavar="NAME",
         envvar=ENV_PROFILE,
         is_eager=True,
-        expose_value=True,
         callback=_remember,
         shell_complete=_complete_profiles,
         help=f"Settings of [profile.NAME] in the config file, on top of [up] [env {ENV_PROFILE}].",
