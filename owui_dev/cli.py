@@ -28,6 +28,7 @@ from owui_dev.config import (
 )
 from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
+from owui_dev.sources import SettingsCommand, config_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,24 +106,8 @@ def _qr_style_option(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
-        "--config",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Config file with defaults for `up` [env OWUI_DEV_CONFIG; default ~/.config/owui-dev/config.toml].",
-    )(command)
-
-
-def _given(options: dict[str, Any]) -> dict[str, Any]:
-    """Only the options set on the command line, so the config file can fill in the rest."""
-    from click.core import ParameterSource
-
-    context = click.get_current_context()
-    return {
-        key: value
-        for key, value in options.items()
-        if context.get_parameter_source(key) not in {ParameterSource.DEFAULT, None}
-    }
+    """--config and --profile: the config file's [up] and [profile.NAME] become defaults (owui_dev.sources)."""
+    return config_options(command)
 
 
 def _validated(check: Callable[[str], str], value: str) -> str:
@@ -198,7 +183,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(cls=SettingsCommand)
 @_name_option
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image to run.")
 @click.option(
@@ -313,7 +298,7 @@ def cli() -> None:
 @_config_option
 @_common
 @_boundary
-def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> None:
+def up(json_output: bool, debug: bool, **options: Any) -> None:
     """Start Open WebUI and put it on a public HTTPS URL until Ctrl+C.
 
     Reuses the managed container when it exists, publishes it on 127.0.0.1 only, waits until it is
@@ -329,12 +314,13 @@ def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> N
     fix it, before the phone is out. When you give no model connection and an Ollama answers on this
     machine, Open WebUI is pointed at it.
     """
-    from owui_dev.config import build_up_settings, load_config_file, merge_with_file
+    from owui_dev.config import build_up_settings
     from owui_dev.console import make_reporter
     from owui_dev.session import run_up
+    from owui_dev.sources import resolve
 
-    options = merge_with_file(load_config_file(config), _given(options))
-    settings = build_up_settings(json=json_output, **options)  # type: ignore[arg-type]
+    resolved = resolve(click.get_current_context(), up)  # flags, environment, profile, file, defaults
+    settings = build_up_settings(json=json_output, **resolved.arguments())
     run_up(settings, make_reporter(json_output=json_output))
 
 
@@ -452,7 +438,7 @@ def _sign_in_text(email: str | None, password: str | None, *, show_password: boo
     return f"{email} / " + ("(not kept)" if show_password else "******** (--show-password)")
 
 
-@cli.command()
+@cli.command(cls=SettingsCommand)
 @_name_option
 @click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image `up` would run.")
 @click.option(
@@ -471,7 +457,7 @@ def _sign_in_text(email: str | None, password: str | None, *, show_password: boo
 @_config_option
 @_common
 @_boundary
-def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) -> None:
+def doctor(json_output: bool, debug: bool, **options: Any) -> None:
     """Check what `up` needs, each with a fix; starts nothing, downloads nothing.
 
     Checks the Docker engine and its version, disk space for the image, the image, the container name,
@@ -479,14 +465,15 @@ def doctor(json_output: bool, debug: bool, config: Path | None, **options: Any) 
     service is reachable (one TCP connection, no tunnel; OWUI_DEV_NGROK_PROBE=HOST:PORT probes elsewhere,
     =off skips it). Exits 10 when a check fails; warnings alone exit 0.
     """
-    from owui_dev.config import build_doctor_settings, load_config_file, merge_with_file
+    from owui_dev.config import build_doctor_settings
     from owui_dev.console import make_reporter
     from owui_dev.doctor import failed, report, run_checks
     from owui_dev.errors import ChecksFailedError
+    from owui_dev.sources import resolve
 
-    # Every setting of the file is checked as `up` would check it; doctor then uses those it checks.
-    merged = merge_with_file(load_config_file(config), _given(options))
-    checks = run_checks(build_doctor_settings(**merged))  # type: ignore[arg-type]
+    # Every setting `up` would take is checked as `up` would check it; doctor then uses those it checks.
+    resolved = resolve(click.get_current_context(), up)
+    checks = run_checks(build_doctor_settings(**resolved.arguments()))
 
     def human(out: Console) -> None:
         from owui_dev.console import checks_table
@@ -608,7 +595,20 @@ def export() -> None:
 @click.option("--image", default=None, help="Image for production [default: the local instance's].")
 @click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="Setting for production (repeatable; wins).")
 @click.option("--new-secret-key", is_flag=True, help="A new WEBUI_SECRET_KEY instead of the local instance's.")
-@_config_option
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="OWUI_DEV_CONFIG",
+    help="Config file `up` reads, for an instance without a container [env OWUI_DEV_CONFIG].",
+)
+@click.option(
+    "--profile",
+    default=None,
+    metavar="NAME",
+    envvar="OWUI_DEV_PROFILE",
+    help="Profile of the config file `up` would use, for an instance without a container [env OWUI_DEV_PROFILE].",
+)
 @_common
 @_boundary
 def export_caddy(
@@ -621,6 +621,7 @@ def export_caddy(
     env: tuple[str, ...],
     new_secret_key: bool,
     config: Path | None,
+    profile: str | None,
     json_output: bool,
     debug: bool,
 ) -> None:
@@ -631,17 +632,23 @@ def export_caddy(
     WEBUI_URL and CORS_ALLOW_ORIGIN to https://DOMAIN, and writes the secrets to .env (0600), never to the
     terminal. Caddy alone publishes ports 80 and 443 (and 443/udp for HTTP/3). Existing files stay unless --force.
     """
-    from owui_dev.config import build_up_settings, load_config_file, merge_with_file, parse_environment, validate_image
+    from owui_dev.config import build_up_settings, parse_environment, validate_image
     from owui_dev.console import make_reporter
     from owui_dev.export import export_caddy as run_export
     from owui_dev.export import local_instance
+    from owui_dev.sources import resolve
 
     overrides = parse_environment(env)
     if image is not None:
         validate_image(image)
 
     def up_settings() -> Any:
-        return build_up_settings(**merge_with_file(load_config_file(config), _given({"name": name})))  # type: ignore[arg-type]
+        # The settings `up` would run with for this name: the same cascade (file, environment), read as `up` reads it.
+        # (Not this command's own default_map: the file's image and env are not production overrides.)
+        arguments = ["--name", name, *(["--config", str(config)] if config is not None else [])]
+        arguments += ["--profile", profile] if profile is not None else []
+        with up.make_context("up", arguments) as up_context:
+            return build_up_settings(**resolve(up_context, up).arguments())
 
     result = run_export(
         domain,
@@ -666,6 +673,115 @@ def export_caddy(
         out_console.print(f"Next: DNS, firewall, `docker compose up -d` — see {result.folder / 'README.md'}.")
 
     reporter.result(result.as_dict(), human)
+
+
+@cli.group("config", cls=_Group)
+def config_group() -> None:
+    """The settings `up` runs with: where each comes from, and which config file is read."""
+
+
+def _config_show(json_output: bool, debug: bool, **options: Any) -> None:
+    """Show the settings `up` would run with, and where each comes from: default, file, profile, environment, flag.
+
+    Takes the same options as `up` (`owui-dev config show --profile demo --port 3005` shows what that `up`
+    would do) and refuses what `up` would refuse; starts nothing. Secrets are masked: the authtoken, the
+    admin password, and --env values whose names say key, secret, token or password.
+    """
+    from owui_dev.config import build_up_settings
+    from owui_dev.console import make_reporter
+    from owui_dev.sources import describe, resolve
+
+    resolved = resolve(click.get_current_context(), up)
+    settings = build_up_settings(json=json_output, **resolved.arguments())
+    rows = describe(resolved, settings, up)
+    data = {
+        "config_file": str(resolved.file.path) if resolved.file.path else None,
+        "config_file_exists": resolved.file.exists,
+        "profile": resolved.profile,
+        "settings": rows,
+    }
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        found = "" if resolved.file.exists else " [dim](not found)[/]"
+        out.print(f"Config file: {escape(str(data['config_file']))}{found}")
+        if resolved.profile:
+            out.print(f"Profile: [bold]{escape(resolved.profile)}[/]")
+        table = Table(box=None, pad_edge=False)
+        for column in ("setting", "value", "source", "from"):
+            table.add_column(column, style="bold" if column == "setting" else None, overflow="fold")
+        for key, row in rows.items():
+            value = row["value"]
+            if isinstance(value, dict):
+                value = [f"{k}={v}" for k, v in value.items()]
+            text = " ".join(str(item) for item in value) if isinstance(value, list) else value
+            text = "-" if text is None or text == "" else text
+            source = row["source"] if row["source"] == "default" else f"[green]{row['source']}[/]"
+            table.add_row(key, escape(str(text)), source, escape(row["from"] or ""))
+        out.print(table)
+
+    make_reporter(json_output=json_output).result(data, human)
+
+
+config_group.add_command(
+    SettingsCommand(
+        "show",
+        params=list(up.params),
+        callback=_boundary(_config_show),
+        help=_config_show.__doc__,
+        short_help="Show the settings `up` would run with, and where each comes from.",
+        context_settings={"max_content_width": 100},
+    )
+)
+
+
+@config_group.command("path")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="OWUI_DEV_CONFIG",
+    help="Config file [env OWUI_DEV_CONFIG; default ~/.config/owui-dev/config.toml].",
+)
+@_common
+@_boundary
+def config_path(config: Path | None, json_output: bool, debug: bool) -> None:
+    """Show which config file is read, why that one, and whether it exists."""
+    from click.core import ParameterSource
+
+    from owui_dev.config import ENV_CONFIG, default_config_path
+    from owui_dev.console import make_reporter
+
+    source = click.get_current_context().get_parameter_source("config")
+    origin = {ParameterSource.COMMANDLINE: "--config", ParameterSource.ENVIRONMENT: ENV_CONFIG}.get(
+        source,  # type: ignore[arg-type]
+        "default",
+    )
+    path = config or default_config_path()
+    data = {"path": str(path), "exists": path.is_file(), "from": origin}
+
+    def human(out: Console) -> None:
+        from rich.markup import escape
+
+        state = "exists" if data["exists"] else "does not exist (create it to set defaults for `up`)"
+        why = "the default location" if origin == "default" else origin
+        out.print(f"{escape(str(path))}  [dim](from {why}; {state})[/]")
+
+    make_reporter(json_output=json_output).result(data, human)
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@_boundary
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (bash, zsh or fish); the README says where it goes."""
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None  # click knows the three shells the Choice allows
+    sys.stdout.write(completer(cli, {}, "owui-dev", "_OWUI_DEV_COMPLETE").source() + "\n")
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
-"""One frozen settings object per command, built once: defaults < environment < flags.
+"""One frozen settings object per command, built once: defaults < config file < profile < environment < flags.
 
-This is the one module that reads owui-dev's environment variables; everything below receives the
-settings explicitly. Validation happens here, before any side effect, so bad input is a usage error.
+This is the one module that names owui-dev's environment variables (click reads those of `up`'s settings,
+envvar_for, in owui_dev.sources); everything below receives the settings explicitly. Validation happens
+here, before any side effect, so bad input is a usage error, whichever layer gave it.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ FLAGS = {
     "gpu": "--gpu",
     "bundled_ollama": "--bundled-ollama",
     "openwebui_version": "--version",
+    "authtoken": "--authtoken",
+    "allow_no_auth": "--allow-no-auth",
 }
 
 
@@ -107,10 +110,12 @@ FLAGS = {
 class Origin:
     """Where a setting came from, so that an error names it as the user wrote it: a flag, or a line of the file."""
 
-    flag: str
+    flag: str  # the flag, or the environment variable when `environment`
     key: str | None = None
     path: Path | None = None
     line: int | None = None
+    section: str = "up"  # the file's table: `up` or `profile.NAME`
+    environment: bool = False
 
     @property
     def in_file(self) -> bool:
@@ -118,17 +123,20 @@ class Origin:
 
     @property
     def label(self) -> str:
-        """`--port`, or `port (/home/me/.config/owui-dev/config.toml, line 3)`."""
+        """`--port`, `OWUI_DEV_PORT`, or `port (/home/me/.config/owui-dev/config.toml, line 3)`."""
         if self.path is None:
             return self.flag
         return f"{self.key} ({self.where})"
 
     @property
     def where(self) -> str:
-        return f"{self.path}{f', line {self.line}' if self.line else ''}"
+        table = "" if self.section == "up" else f" [{self.section}]"
+        return f"{self.path}{f', line {self.line}' if self.line else ''}{table}"
 
     def show(self, value: object) -> str:
-        """The setting with its value: `--port 0`, or `/home/me/.config/owui-dev/config.toml, line 3: port = 0`."""
+        """The setting with its value: `--port 0`, `OWUI_DEV_PORT=0`, or `…/config.toml, line 3: port = 0`."""
+        if self.environment:
+            return f"{self.flag}={_flag_text(value)}"
         if self.path is None:
             return f"{self.flag} {_flag_text(value)}"
         return f"{self.where}: {self.key} = {_toml_text(value)}"
@@ -487,7 +495,7 @@ def build_up_settings(
     if qr_style is not None:
         _choice(qr_style, [QrStyle.HALF.value, QrStyle.FULL.value], at("qr_style"))
         if no_qr:
-            # Both from the same layer (merge_with_file lets a flag override the file's choice of either).
+            # Both from the same layer (the cascade lets a higher layer make the choice for both).
             raise UsageError(
                 f"{at('no_qr').label} and {at('qr_style').label} contradict each other.",
                 hint="Keep one: no QR code at all, or a QR code in the style given.",
@@ -496,7 +504,7 @@ def build_up_settings(
     qr_png = validate_output_file(qr_png, at("qr_png"))
     _refuse_folder_as_binary(ngrok_path, environ, ngrok_path_from_file, at)
     domain = validate_domain(domain, at("domain"))
-    path_source = "--ngrok-path" if ngrok_path else None
+    path_source = at("ngrok_path").label if ngrok_path else None
     if not ngrok_path and environ.get(ENV_NGROK_PATH):
         ngrok_path, path_source = environ[ENV_NGROK_PATH], ENV_NGROK_PATH
     if not ngrok_path and ngrok_path_from_file:
@@ -518,7 +526,7 @@ def build_up_settings(
     image = resolve_image(image, variant, default=DEFAULT_IMAGE, image_origin=at("image"), variant_origin=chosen_by)
     token: Secret | None = None
     if authtoken is not None:
-        token = authtoken_from(authtoken, "--authtoken")
+        token = authtoken_from(authtoken, at("authtoken").label)
     elif environ.get(ENV_NGROK_AUTHTOKEN):  # set but empty counts as unset, as for any environment variable
         token = authtoken_from(environ[ENV_NGROK_AUTHTOKEN], ENV_NGROK_AUTHTOKEN)
     return UpSettings(
@@ -541,7 +549,7 @@ def build_up_settings(
         restart=restart,
         json=json,
         admin_email=validate_email(admin_email, at("admin_email")) if admin_email else None,
-        admin_password=Secret(admin_password, "--admin-password") if admin_password else None,
+        admin_password=Secret(admin_password, at("admin_password").label) if admin_password else None,
         allow_no_auth=allow_no_auth,
         oauth=OAuthProvider(oauth) if oauth else None,
         oauth_allow=oauth_allow,
@@ -685,6 +693,11 @@ def build_doctor_settings(
 # -- the config file: defaults for `up` (and `doctor`), below the environment and the flags ---------
 
 ENV_CONFIG = "OWUI_DEV_CONFIG"
+ENV_PROFILE = "OWUI_DEV_PROFILE"
+# Every setting of the file can also come from the environment, as OWUI_DEV_<KEY> (above the file, below the
+# flag), except where a variable of long standing already names it.
+ENV_PREFIX = "OWUI_DEV_"
+ENV_OVERRIDES = {"ngrok_path": ENV_NGROK_PATH, "authtoken": ENV_NGROK_AUTHTOKEN}
 
 # key in [up] -> (build_up_settings argument, accepted TOML types)
 FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
@@ -751,10 +764,16 @@ def _line_of(text: str, key: str, section: str = "up") -> int | None:
 
 @dataclass(frozen=True)
 class ConfigFile:
-    """The [up] table of the config file as build_up_settings arguments, and where in the file each was set."""
+    """The config file's [up] table and its profiles as build_up_settings arguments, and where each was set."""
 
     values: dict[str, object] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)
+    profiles: dict[str, tuple[dict[str, object], dict[str, Origin]]] = field(default_factory=dict)
+    path: Path | None = None  # the file read, or looked for
+
+    @property
+    def exists(self) -> bool:
+        return self.path is not None and _exists(self.path)
 
 
 _TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false", list: "a list",
@@ -762,7 +781,7 @@ _TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: 
 
 
 def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None = None) -> ConfigFile:
-    """The config file's settings for `up`; none when there is no file.
+    """The config file's settings for `up` ([up] and every [profile.NAME]); none when there is no file.
 
     Every problem is a usage error that names the file and the line, before anything is started: here the
     file's shape and types; the values themselves are checked by build_up_settings exactly as the same flags
@@ -777,13 +796,13 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
         raw = target.read_bytes()
     except FileNotFoundError:
         if explicit is None:
-            return ConfigFile()
+            return ConfigFile(path=target)
         raise UsageError(
             f"The config file {target} does not exist.", hint="Fix the path given by --config / OWUI_DEV_CONFIG."
         ) from None
     except NotADirectoryError:
         if explicit is None:  # a file where a folder of the default path should be: then there is no config file
-            return ConfigFile()
+            return ConfigFile(path=target)
         raise UsageError(
             f"The config file {target} does not exist: a part of that path is a file.",
             hint="Fix the path given by --config / OWUI_DEV_CONFIG.",
@@ -811,33 +830,52 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
             f"{target}{f', line {at_line.group(1)}' if at_line else ''}: the config file is not valid TOML: {err}.",
             hint="Fix that line; the format is TOML, e.g. `[up]` then `port = 3001`.",
         ) from None
-    unknown_tables = [key for key in data if key != "up"]
+    unknown_tables = [key for key in data if key not in {"up", "profile"}]
     if unknown_tables:
         line = _line_of(text, unknown_tables[0], section="")
         raise UsageError(
             f"{target}{f', line {line}' if line else ''}: unknown section or setting {unknown_tables[0]!r}.",
-            hint="Settings for `up` go under an [up] section.",
+            hint="Settings for `up` go under an [up] section, named sets of them under [profile.NAME].",
         )
-    table = data.get("up", {})
-    if not isinstance(table, dict):
-        line = _line_of(text, "up", section="")
-        raise UsageError(
-            f"{target}{f', line {line}' if line else ''}: `up` must be a section ([up]), not a value.",
-            hint="Write `[up]` on a line of its own, then one setting per line, e.g. `port = 3001`.",
-        )
+    for name in ("up", "profile"):
+        if not isinstance(data.get(name, {}), dict):
+            line = _line_of(text, name, section="")
+            raise UsageError(
+                f"{target}{f', line {line}' if line else ''}: `{name}` must be a section ([{name}]), not a value.",
+                hint="Write `[up]` (or `[profile.NAME]`) on a line of its own, then one setting per line, "
+                "e.g. `port = 3001`.",
+            )
+    values, origins = _read_table(data.get("up", {}), "up", text, target)
+    profiles: dict[str, tuple[dict[str, object], dict[str, Origin]]] = {}
+    for name, table in data.get("profile", {}).items():
+        if not isinstance(table, dict):
+            line = _line_of(text, name, section="profile")
+            raise UsageError(
+                f"{target}{f', line {line}' if line else ''}: profile.{name} must be a section "
+                f"([profile.{name}]), not a value.",
+                hint=f"Write `[profile.{name}]` on a line of its own, then its settings, e.g. `port = 3001`.",
+            )
+        profiles[name] = _read_table(table, f"profile.{name}", text, target)
+    return ConfigFile(values, origins, profiles, target)
+
+
+def _read_table(
+    table: dict[str, Any], section: str, text: str, target: Path
+) -> tuple[dict[str, object], dict[str, Origin]]:
+    """One table ([up] or a [profile.NAME]) as build_up_settings arguments, each with the line that set it."""
     values: dict[str, object] = {}
     origins: dict[str, Origin] = {}
     for key, value in table.items():
-        line = _line_of(text, key)
+        line = _line_of(text, key, section)
         where = f"{target}{f', line {line}' if line else ''}"
         if key not in FILE_KEYS:
             raise UsageError(
-                f"{where}: unknown setting {key!r} in [up].",
+                f"{where}: unknown setting {key!r} in [{section}].",
                 hint="Known settings: " + ", ".join(sorted(FILE_KEYS)) + ". (The ngrok authtoken belongs in "
                 "ngrok's own config or NGROK_AUTHTOKEN, not here.)",
             )
         argument, types = FILE_KEYS[key]
-        origin = Origin(FLAGS[argument], key=key, path=target, line=line)
+        origin = Origin(FLAGS[argument], key=key, path=target, line=line, section=section)
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             expected = " or ".join(_TYPE_NAMES[t] for t in types)
             raise UsageError(
@@ -860,38 +898,58 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
                     hint='Quote each entry, e.g. ["10.0.0.0/8"].',
                 )
         if argument == "env":
-            # Checked here, entry by entry, because flags add their own --env entries to the file's later.
+            # Checked here, entry by entry, because later layers add their own entries to the file's.
             parse_environment(value, origin)
         values[argument] = value
         origins[argument] = origin
-    return ConfigFile(values, origins)
+    return values, origins
 
 
-# Settings that are one choice made two ways: a layer that sets either replaces the file's choice of both.
-_ONE_CHOICE = ({"qr_style", "no_qr"},)
+# Settings that are one choice made two ways: a layer that sets either replaces a lower layer's choice of both.
+ONE_CHOICE = ({"qr_style", "no_qr"},)
 
 
-def merge_with_file(file: ConfigFile, given: Mapping[str, object]) -> dict[str, object]:
-    """Flags (`given`, only those set on the command line) over the file; --env merges per key.
+def merge_env(lower: Iterable[str], upper: Iterable[str]) -> list[str]:
+    """`env` merges per key across layers: the upper layer's entries come last, so they win."""
+    return [*lower, *upper]
 
-    The result (build_up_settings arguments) carries `origins`: where in the file each value that came from
-    it was set, so that build_up_settings names the file and the line when it refuses one.
-    """
-    file_values = dict(file.values)
-    for group in _ONE_CHOICE:
-        if group & given.keys():
+
+def file_layers(
+    file: ConfigFile, profile: str | None, asked_by: str = "--profile"
+) -> tuple[dict[str, object], dict[str, Origin]]:
+    """The file's defaults for `up`: [up], with the chosen [profile.NAME] on top (its settings replace [up]'s,
+    `env` merges per key). `asked_by` names where the profile's name came from, for the error."""
+    values, origins = dict(file.values), dict(file.origins)
+    if profile is None:
+        return values, origins
+    if profile not in file.profiles:
+        known = sorted(file.profiles)
+        if file.path is None or not file.exists:
+            why, hint = (
+                f"there is no config file ({file.path or default_config_path()})",
+                ("Create it with a [profile.NAME] section, or leave out the profile."),
+            )
+        elif not known:
+            why, hint = f"{file.path} has no profiles", "Add a [profile.NAME] section to it, or leave out the profile."
+        else:
+            why, hint = f"{file.path} has no profile {profile!r}", "Profiles there: " + ", ".join(known) + "."
+        raise UsageError(f"{asked_by}: unknown profile {profile!r}: {why}.", hint=hint)
+    upper, upper_origins = file.profiles[profile]
+    for group in ONE_CHOICE:
+        if group & upper.keys():
             for argument in group:
-                file_values.pop(argument, None)
-    merged = {**file_values, **given}
-    origins = {argument: origin for argument, origin in file.origins.items() if argument in file_values}
-    if "env" in file_values and "env" in given:
-        merged["env"] = [*file_values["env"], *given["env"]]  # type: ignore[misc]
-    for argument in given:
-        origins.pop(argument, None)  # (the file's --env entries were checked when it was read)
-    if "ngrok_path" in file_values and "ngrok_path" not in given:
-        # NGROK_PATH in the environment outranks the file: hand it down as the file's.
-        merged["ngrok_path_from_file"] = merged.pop("ngrok_path")
-        origins["ngrok_path_from_file"] = origins.pop("ngrok_path")
-    if origins:
-        merged["origins"] = origins
-    return merged
+                values.pop(argument, None)
+                origins.pop(argument, None)
+    if "env" in values and "env" in upper:
+        upper = {**upper, "env": merge_env(values["env"], upper["env"])}  # type: ignore[arg-type]
+    values.update(upper)
+    origins.update(upper_origins)
+    return values, origins
+
+
+def envvar_for(argument: str) -> str | None:
+    """The environment variable of a setting of `up`: OWUI_DEV_<KEY> for the file's keys, or a long-standing one."""
+    if argument in ENV_OVERRIDES:
+        return ENV_OVERRIDES[argument]
+    key = next((key for key, (arg, _) in FILE_KEYS.items() if arg == argument), None)
+    return f"{ENV_PREFIX}{key.upper()}" if key else None

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from owui_dev.cli import cli
-from owui_dev.config import build_up_settings, default_config_path, load_config_file, merge_with_file
+from owui_dev.config import UpSettings, build_up_settings, default_config_path, load_config_file
 
 
 def write(path: Path, text: str) -> Path:
@@ -18,19 +18,28 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def settings_from(args: list[str]) -> UpSettings:
+    """The settings `up` would run with for these arguments: click's cascade over the file, as `up` reads it."""
+    from owui_dev.cli import up
+    from owui_dev.sources import resolve
+
+    with up.make_context("up", list(args)) as ctx:
+        return build_up_settings(**resolve(ctx, up).arguments(), environ={})
+
+
 def test_no_file_means_no_defaults() -> None:
     assert not default_config_path().exists()
     assert load_config_file().values == {}
 
 
-def test_file_values_fill_in_what_flags_do_not_set(tmp_path: Path) -> None:
+def test_file_values_fill_in_what_flags_do_not_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(
         tmp_path / "c.toml",
         '[up]\nport = 3333\nname = "demo"\nenv = { OLLAMA_BASE_URL = "http://host.docker.internal:11434", A = "1" }\n'
         'keep = true\nallow_cidr = ["10.0.0.0/8"]\nqr = "full"\nngrok_path = "/from/file/ngrok"\n',
     )
-    merged = merge_with_file(load_config_file(path), {"name": "flag-name", "env": ["A=2"]})
-    settings = build_up_settings(**merged, environ={})  # type: ignore[arg-type]
+    args = ["--config", str(path), "--name", "flag-name", "--env", "A=2"]
+    settings = settings_from(args)
     assert settings.port == 3333
     assert settings.port_explicit is True
     assert settings.name == "flag-name", "flags win"
@@ -39,7 +48,8 @@ def test_file_values_fill_in_what_flags_do_not_set(tmp_path: Path) -> None:
     assert settings.allow_cidr == ("10.0.0.0/8",)
     assert settings.qr_style.value == "full"
     assert settings.ngrok_path == "/from/file/ngrok"
-    from_env = build_up_settings(**merged, environ={"NGROK_PATH": "/from/env/ngrok"})  # type: ignore[arg-type]
+    monkeypatch.setenv("NGROK_PATH", "/from/env/ngrok")
+    from_env = settings_from(args)
     assert from_env.ngrok_path == "/from/env/ngrok", "the environment outranks the file"
 
 
@@ -194,10 +204,10 @@ def test_conflicting_settings_in_the_file_name_both_lines(tmp_path: Path) -> Non
 
 def test_a_flag_replaces_the_files_qr_choice_instead_of_contradicting_it(tmp_path: Path) -> None:
     path = write(tmp_path / "c.toml", "[up]\nno_qr = true\n")
-    settings = build_up_settings(**merge_with_file(load_config_file(path), {"qr_style": "full"}), environ={})  # type: ignore[arg-type]
+    settings = settings_from(["--config", str(path), "--qr", "full"])
     assert settings.qr_style.value == "full"
     path.write_text('[up]\nqr = "full"\n')
-    settings = build_up_settings(**merge_with_file(load_config_file(path), {"no_qr": True}), environ={})  # type: ignore[arg-type]
+    settings = settings_from(["--config", str(path), "--no-qr"])
     assert settings.qr_style.value == "none"
 
 
@@ -244,7 +254,7 @@ def test_values_from_the_file_equal_those_of_the_flags(tmp_path: Path) -> None:
         '[up]\nregion = "eu"\ntimeout = 30\npull = "always"\noauth = "github"\noauth_allow = ["Team.Example.org"]\n'
         'domain = "https://me.ngrok-free.app/"\nenv = { A = "1" }\n',
     )
-    from_file = build_up_settings(**merge_with_file(load_config_file(path), {}), environ={})  # type: ignore[arg-type]
+    from_file = settings_from(["--config", str(path)])
     from_flags = build_up_settings(
         region="eu", timeout=30, pull="always", oauth="github", oauth_allow=["Team.Example.org"],
         domain="https://me.ngrok-free.app/", env=["A=1"], environ={},
