@@ -974,7 +974,8 @@ def test_session_delay_holds_the_session_back(agent_env: AgentEnv, monkeypatch: 
                 break
         assert set(seen) == {"starting web service", "client session established"}, seen
         assert seen["client session established"] - seen["starting web service"] >= 0.8 - 0.05
-        assert early is not None and early[0] == 503, early
+        assert early is not None
+        assert early[0] == 503, early
         assert "session has not yet been established" in json.dumps(early[1])
     finally:
         agent.terminate()
