@@ -247,8 +247,11 @@ class Bench:
         reader.join(90)
         if not found:
             self.stop(proc)
-            raise RuntimeError(f"{what} never got ready:\n{(self.work / log_name).read_text()[-3000:]}")
+            raise RuntimeError(f"{what} never got ready:\n{self.tail(log_name)}")
         return found[0]
+
+    def tail(self, log_name: str) -> str:
+        return (self.work / log_name).read_text(errors="replace")[-8000:]
 
     def stop(self, proc: subprocess.Popen[str]) -> None:
         if proc.poll() is None:
@@ -262,7 +265,7 @@ class Bench:
     def up(self, delay: float | None) -> tuple[float, float, float]:
         """One `up`: (seconds to its ready line, seconds from SIGINT to exit, peak RSS in bytes)."""
         started = time.perf_counter()
-        proc = self.start(self.up_argv(), self.agent_env(delay), "up.log")
+        proc = self.start(self.up_argv(), {**self.agent_env(delay), "PYTHONFAULTHANDLER": "1"}, "up.log")
         line = self.wait_line(proc, lambda text: '"event":"ready"' in text, "owui-dev up", "up.log")
         ready = time.perf_counter() - started
         json.loads(line)
@@ -270,10 +273,17 @@ class Bench:
         rss = vm_hwm(proc.pid)
         started = time.perf_counter()
         proc.send_signal(signal.SIGINT)
-        code = proc.wait(60)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack into the log
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
+            proc.kill()
+            raise RuntimeError(f"up did not exit within 60 s of SIGINT:\n{self.tail('up.log')}") from None
         stopped = time.perf_counter() - started
         if code != 0 or self.running(self.name):
-            raise RuntimeError(f"up exited {code}, container running: {self.running(self.name)}")
+            raise RuntimeError(f"up exited {code}, container running: {self.running(self.name)}\n{self.tail('up.log')}")
         return ready, stopped, rss
 
     def by_hand(self, delay: float | None, *, cold: bool) -> tuple[float, float]:
@@ -290,7 +300,7 @@ class Bench:
         docker_stop = timed(["docker", "stop", name])
         proc.send_signal(signal.SIGINT)
         if proc.wait(60) != 0:
-            raise RuntimeError(f"scripts/by-hand exited {proc.returncode}: {(self.work / 'by-hand.log').read_text()}")
+            raise RuntimeError(f"scripts/by-hand exited {proc.returncode}:\n{self.tail('by-hand.log')}")
         return ready, docker_stop
 
     def prime(self) -> None:
@@ -345,6 +355,7 @@ def up_lines(bench: Bench, rounds: int) -> list[Line]:
             # Cold `up` leaves its new container stopped: the next warm run finds what it needs.
             pair = (ours, theirs) if index % 2 == 0 else (theirs, ours)
             for run in pair:
+                log(f"round {index + 1}: {key}, {'up' if run is ours else 'by hand'}")
                 run(key, delay, cold)
         log(f"round {index + 1}/{rounds}: " + ", ".join(f"{k} {seconds(ready[k].values[-1])}" for k in ready))
 
@@ -431,6 +442,10 @@ def main() -> int:
     parser.add_argument("--skip-up", action="store_true", help="only the command line's start-up (no Docker)")
     options = parser.parse_args()
 
+    # Started in the background by a shell (`scripts/bench &`), this process inherits SIGINT ignored, and its
+    # children would too: `up` and scripts/by-hand would never see the Ctrl+C measured here. A handler of our
+    # own is reset to the default in every child it starts.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     began = time.monotonic()
     log(f"command start-up, {options.cli_rounds} alternated rounds…")
     lines = cli_lines(options.cli_rounds)
