@@ -13,7 +13,8 @@ Every line sets an `owui-dev` figure against a baseline measured in the same run
                          (FAKE_NGROK_SESSION_DELAY, both sides get the same agent)
   Ctrl+C                 SIGINT to `up` while it serves, until it has exited with the container stopped, vs
                          `docker stop` of the same running container (during the by-hand runs)
-  peak RSS               VmHWM of the `up` process while serving (after its ready line and one watch cycle)
+  peak RSS               VmHWM of the `up` process while serving (after its ready line and one watch cycle),
+                         in the --json runs and in a few runs on a pseudo-terminal (rich, colours, the QR)
 
 The image is the test suite's fake Open WebUI (tests/fake_openwebui), the agent the stand-in
 (tests/fake_ngrok/ngrok) with a throwaway CA; nothing goes to the internet. Everything made here has a
@@ -51,6 +52,7 @@ TOKEN = "2benchTOKENnotReal_4567890abcdefghijkl"
 AGENT_DELAY = 0.8
 WATCH_CYCLE = 1.2  # up checks the container and the tunnel every second: RSS is read after one such cycle
 MB = 1024 * 1024
+TERMINAL_RUNS = 3  # `up` on a pseudo-terminal, for its peak RSS with rich and the QR code
 
 
 @dataclass
@@ -286,6 +288,46 @@ class Bench:
             raise RuntimeError(f"up exited {code}, container running: {self.running(self.name)}\n{self.tail('up.log')}")
         return ready, stopped, rss
 
+    def up_on_terminal(self) -> float:
+        """Peak RSS (bytes) of one warm `up` on a pseudo-terminal, as a person runs it: rich, colours, the QR."""
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 120, 0, 0))
+        argv = [arg for arg in self.up_argv() if arg != "--json"]
+        env = {**self.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "60"}
+        proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        chunks: list[bytes] = []
+
+        def read() -> None:
+            with contextlib.suppress(OSError):
+                while data := os.read(master, 65536):
+                    chunks.append(data)
+
+        threading.Thread(target=read, daemon=True).start()
+        try:
+            deadline = time.monotonic() + 90
+            while b"to stop" not in b"".join(chunks):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    text = b"".join(chunks).decode(errors="replace")[-3000:]
+                    raise RuntimeError(f"up on a terminal never announced its URL:\n{text}")
+                time.sleep(0.05)
+            time.sleep(WATCH_CYCLE)
+            return vm_hwm(proc.pid)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl+C
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(10)
+            os.close(master)
+
     def by_hand(self, delay: float | None, *, cold: bool) -> tuple[float, float]:
         """scripts/by-hand: (seconds to its READY line, seconds of `docker stop` of its running container)."""
         name = self.by_hand_name if cold else self.name
@@ -359,6 +401,10 @@ def up_lines(bench: Bench, rounds: int) -> list[Line]:
                 run(key, delay, cold)
         log(f"round {index + 1}/{rounds}: " + ", ".join(f"{k} {seconds(ready[k].values[-1])}" for k in ready))
 
+    terminal = Series()
+    for _ in range(TERMINAL_RUNS):
+        terminal.values.append(bench.up_on_terminal())
+
     lines = []
     for key, label in (
         ("warm", "time to URL, warm"),
@@ -386,7 +432,8 @@ def up_lines(bench: Bench, rounds: int) -> list[Line]:
             ratio,
         )
     )
-    lines.append(Line("peak RSS of up while serving", rss, "-", Series(), "<= 50 MB", rss.median <= 50 * MB, mebibytes))
+    for label, series in (("peak RSS of up --json while serving", rss), ("peak RSS of up on a terminal", terminal)):
+        lines.append(Line(label, series, "-", Series(), "<= 50 MB", series.median <= 50 * MB, mebibytes))
     return lines
 
 
