@@ -524,6 +524,7 @@ def main() -> int:
     if missed:
         print(f"{len(missed)} target(s) missed: {'; '.join(dict.fromkeys(missed))}")
         if options.strict:
+            print("exit status 1 (--strict)")
             return 1
         print("(exit status 0: pass --strict to fail on a missed target)")
     else:
