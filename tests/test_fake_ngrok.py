@@ -951,6 +951,54 @@ def test_start_flags_like_the_real_agent(agent_env: AgentEnv) -> None:
         agent.wait(5)
 
 
+def test_session_delay_holds_the_session_back(agent_env: AgentEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    # FAKE_NGROK_SESSION_DELAY acts out a real agent's trip to ngrok's cloud: the web service answers at once,
+    # the session comes at least that much later, and an endpoint asked for before it is refused (503).
+    # Only a lower bound is checked: a loaded machine can make the gap longer, never shorter.
+    monkeypatch.setenv("FAKE_NGROK_SESSION_DELAY", "0.8")
+    config_path = write_agent_config(agent_env.root / "slow.yml", authtoken=TOKEN, web_addr=f"127.0.0.1:{free_port()}")
+    agent = subprocess.Popen([AGENT_PATH, "start", "--none", "--log", "stdout", "--config", config_path],
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert agent.stdout is not None
+    try:
+        seen: dict[str, float] = {}
+        early: tuple[int, Any] | None = None
+        for line in agent.stdout:
+            for message in ("starting web service", "client session established"):
+                if f'msg="{message}"' in line:
+                    seen[message] = time.monotonic()
+            if "starting web service" in line and early is None:
+                web = line.split("addr=")[1].split()[0]
+                early = post_json(f"http://{web}/api/tunnels", {"name": "early", "addr": "8080", "proto": "http"})
+            if "client session established" in seen:
+                break
+        assert set(seen) == {"starting web service", "client session established"}, seen
+        assert seen["client session established"] - seen["starting web service"] >= 0.8 - 0.05
+        assert early is not None
+        assert early[0] == 503, early
+        assert "session has not yet been established" in json.dumps(early[1])
+    finally:
+        agent.terminate()
+        agent.wait(5)
+
+
+def test_session_delay_must_be_seconds(agent_env: AgentEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_NGROK_SESSION_DELAY", "soon")
+    done = run_agent("start", "--none", "--config", write_agent_config(agent_env.root / "bad.yml", authtoken=TOKEN))
+    assert done.returncode == 1
+    assert "FAKE_NGROK_SESSION_DELAY='soon' is not a number of seconds" in done.stderr
+
+
+def post_json(url: str, body: dict[str, Any]) -> tuple[int, Any]:
+    request = urllib.request.Request(url, method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
 @pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
 def test_stop_signals_end_it_promptly(agent_env: AgentEnv, upstream: Upstream, signo: int) -> None:
     config_path = write_agent_config(agent_env.root / "stop.yml", authtoken=TOKEN, web_addr=f"127.0.0.1:{free_port()}")
