@@ -294,6 +294,18 @@ def cli() -> None:
     is_flag=True,
     help="Output for a projector: no admin password, the guest's sign-in large, the QR code in full blocks.",
 )
+@click.option(
+    "--url",
+    default=None,
+    metavar="http://127.0.0.1:PORT",
+    help="Serve an Open WebUI that already runs at this local address (e.g. `open-webui serve`); no container.",
+)
+@click.option(
+    "--attach",
+    default=None,
+    metavar="NAME",
+    help="Serve this running Open WebUI container that owui-dev did not make; it is never stopped or changed.",
+)
 @click.option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
@@ -309,6 +321,9 @@ def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> N
     Before the tunnel opens, a fresh instance gets an admin account (shown once ready, kept for
     `owui-dev status --show-password`) and closed sign-up, so nobody else can claim it.
 
+    An Open WebUI you already run: `--url http://127.0.0.1:PORT` or `--attach CONTAINER` serves it instead
+    (same checks, no second instance); it is never stopped, re-created or changed, and keeps running after.
+
     Once the URL works, the call path is checked (trusted HTTPS, the realtime channel through the tunnel,
     a model, speech-to-text, text-to-speech, latency) and shown under the URL: what is missing, and how to
     fix it, before the phone is out. When you give no model connection and an Ollama answers on this
@@ -316,9 +331,12 @@ def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> N
     """
     from owui_dev.config import build_up_settings, load_config_file, merge_with_file
     from owui_dev.console import make_reporter
+    from owui_dev.external import refuse_container_options
     from owui_dev.session import run_up
 
-    options = merge_with_file(load_config_file(config), _given(options))
+    given = _given(options)
+    refuse_container_options(given, url=given.get("url") is not None, attach=given.get("attach") is not None)
+    options = merge_with_file(load_config_file(config), given)
     settings = build_up_settings(json=json_output, **options)  # type: ignore[arg-type]
     run_up(settings, make_reporter(json_output=json_output))
 
@@ -398,6 +416,10 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
         ]
         if report.guest_email:
             rows.append(("guest", f"{report.guest_email} / {report.guest_password}"))
+        if report.serves:  # `up --attach` / `up --url`: an instance owui-dev did not start
+            what = f"the container {report.attached}" if report.attached else f"the Open WebUI at {report.external_url}"
+            rows[0] = ("serves", f"{what} [bold]({report.serves}: not started by owui-dev, never stopped by it)[/]")
+            rows = [row for row in rows if row[0] != "sign-in" and (row[0] != "volume" or report.attached)]
         for key, value in rows:
             table.add_row(f"[bold]{key}[/]", value)
         out.print(table)

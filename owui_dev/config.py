@@ -96,6 +96,8 @@ FLAGS = {
     "guest_email": "--guest-email",
     "keep_guest": "--keep-guest",
     "present": "--present",
+    "url": "--url",
+    "attach": "--attach",
 }
 
 
@@ -226,6 +228,13 @@ class UpSettings:
     guest_email: str = DEFAULT_GUEST_EMAIL
     keep_guest: bool = False
     present: bool = False
+    # An Open WebUI owui-dev did not start (owui_dev.external): at this local URL, or in this running container.
+    url: str | None = None
+    attach: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.url is not None or self.attach is not None
 
     @property
     def gated(self) -> bool:
@@ -446,6 +455,8 @@ def build_up_settings(
     guest_email: str | None = None,
     keep_guest: bool = False,
     present: bool = False,
+    url: str | None = None,
+    attach: str | None = None,
     ngrok_path_from_file: str | None = None,
     origins: Mapping[str, Origin] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -538,7 +549,17 @@ def build_up_settings(
         guest_email=validate_email(guest_email, at("guest_email")) if guest_email else DEFAULT_GUEST_EMAIL,
         keep_guest=keep_guest,
         present=present,
+        url=_external_url(url),
+        attach=validate_name(attach, "container name", at("attach")) if attach is not None else None,
     )
+
+
+def _external_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    from owui_dev.external import parse_url
+
+    return parse_url(url)
 
 
 def validate_model(model: str, origin: Origin | None = None) -> str:

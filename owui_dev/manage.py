@@ -35,6 +35,10 @@ class Status:
     # The guest of `up --guest` while its account exists (its password is meant for an audience: always shown).
     guest_email: str | None = None
     guest_password: str | None = None
+    # A running `up --attach NAME` / `up --url URL`: what it serves, which owui-dev did not start (owui_dev.external).
+    serves: str | None = None
+    attached: str | None = None
+    external_url: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,6 +46,9 @@ class Status:
 
 def status(name: str, *, show_password: bool = False) -> Status:
     """Read-only: asks Docker and the local port; starts nothing (no ngrok, no pyngrok)."""
+    record = read_run_record(name)
+    if record is not None and (record.attached or record.external_url):
+        return _external_status(name, record)
     engine = DockerEngine.connect()
     try:
         info = engine.find(name)
@@ -77,6 +84,37 @@ def status(name: str, *, show_password: bool = False) -> Status:
     )
 
 
+def _external_status(name: str, record: RunRecord) -> Status:
+    """The `up` for `name` serves an Open WebUI it did not start: that instance, as Docker (for a container) and
+    its /health see it. (A URL needs no Docker engine, so none is asked.)"""
+    info = None
+    if record.attached:
+        engine = DockerEngine.connect()
+        try:
+            info = engine.find(record.attached)
+        finally:
+            engine.close()
+    local_url = record.local_url
+    healthy = openwebui.is_healthy(openwebui.health(local_url, timeout=2.0)) if local_url else None
+    return Status(
+        name=record.attached or name,
+        exists=True,
+        managed=False,
+        state=(info.status if info else "absent") if record.attached else ("running" if healthy else "not answering"),
+        image=info.image if info else None,
+        published=f"{info.host_ip}:{info.host_port}" if info and info.host_port else None,
+        loopback_only=(info.host_ip in {"127.0.0.1", "::1"} if info.host_ip else None) if info else None,
+        local_url=local_url,
+        healthy=healthy,
+        volume=info.volume if info else None,
+        public_url=record.public_url,
+        up_pid=record.pid,
+        serves="attached" if record.attached else "external",
+        attached=record.attached,
+        external_url=record.external_url,
+    )
+
+
 @dataclass(frozen=True)
 class DownResult:
     name: str
@@ -105,7 +143,17 @@ def _down(
 ) -> DownResult:
     info = engine.find(name)
     actions: list[str] = []
-    if read_run_record(name) is None:
+    record = read_run_record(name)
+    if record is not None and (record.attached or record.external_url):
+        # Never stopped by owui-dev; the `up` serving it ends its tunnel on Ctrl+C.
+        what = f"the container {record.attached}" if record.attached else f"the Open WebUI at {record.external_url}"
+        actions.append(
+            f"left {what} running: owui-dev did not start it, so it never stops it (the `up` in pid {record.pid} "
+            "still tunnels it: Ctrl+C there ends the tunnel)"
+        )
+        if info is None:
+            return DownResult(name, actions)
+    if record is None:
         # No `up` holds this name, so any agent with its config is a leftover of a killed run.
         from owui_dev.tunnel import end_leftover_agents
 
