@@ -148,6 +148,33 @@ def test_attach_serves_their_container_and_down_and_ctrl_c_leave_it_running(  # 
     _unchanged(container, before)
 
 
+def test_an_attached_container_that_stops_ends_the_run_and_is_not_restarted(  # type: ignore[no-untyped-def]
+    theirs, env, up_processes
+) -> None:
+    container, _ = theirs()
+    up = UpProcess(_up_args("--attach", container.name), env)
+    up_processes.append(up)
+    up.wait_for_json()
+    container.stop(timeout=2)  # its owner stops it
+    assert up.wait(60) == problems.EXTERNAL_STOPPED.error.exit_code, up.stderr
+    assert "stopped answering while serving" in _error(up)["message"]
+    assert f"up --attach {container.name}" in _error(up)["hint"]
+    time.sleep(2)  # a restart would come right after the run noticed
+    container.reload()
+    assert container.status == "exited", "owui-dev restarted a container it did not make"
+
+
+def test_an_instance_at_a_url_that_stops_answering_ends_the_run(theirs, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    """A short gap is waited out (a reload, a slow answer); one longer than GONE_AFTER ends the run."""
+    container, port = theirs()
+    up = UpProcess(_up_args("--url", f"http://127.0.0.1:{port}"), env)
+    up_processes.append(up)
+    up.wait_for_json()
+    container.stop(timeout=2)
+    assert up.wait(external.GONE_AFTER + 60) == problems.EXTERNAL_STOPPED.error.exit_code, up.stderr
+    assert f"Open WebUI at http://127.0.0.1:{port} stopped answering" in _error(up)["message"]
+
+
 def test_attach_on_all_interfaces_says_it_is_also_on_the_local_network(  # type: ignore[no-untyped-def]
     theirs, env, up_processes
 ) -> None:
