@@ -35,11 +35,11 @@ ADMIN = {"WEBUI_ADMIN_EMAIL": "owner@example.com", "WEBUI_ADMIN_PASSWORD": "thei
 
 def _wait_healthy(port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/health"
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:  # noqa: S310
-                if json.loads(response.read()) == {"status": True}:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+            if json.loads(answer.read()) == {"status": True}:
+                return
         time.sleep(0.3)
     raise AssertionError(f"the test's Open WebUI on port {port} never answered /health")
 
@@ -206,6 +206,7 @@ def test_url_serves_an_open_webui_without_docker_and_leaves_it_running(  # type:
     assert ready["local_url"] == f"http://127.0.0.1:{port}"
     assert ready["lan_url"] is None  # the container publishes on 127.0.0.1 only: nothing answers on the LAN
     status, body = https_get(f"{ready['public_url']}/api/config", env["SSL_CERT_FILE"])
+    assert status == 200
     assert json.loads(body)["version"]
     shown = json.loads(run_cli("status", "--json", env={**env, "DOCKER_HOST": "unix:///nonexistent"}).stdout)
     assert (shown["serves"], shown["external_url"], shown["healthy"]) == ("external", f"http://127.0.0.1:{port}", True)
@@ -217,7 +218,7 @@ def test_url_serves_an_open_webui_without_docker_and_leaves_it_running(  # type:
 def test_plain_up_offers_attach_for_an_open_webui_it_did_not_make(  # type: ignore[no-untyped-def]
     theirs, official_tag, env, names
 ) -> None:
-    container, port = theirs(image=official_tag)
+    container, _ = theirs(image=official_tag)
     mine, _ = theirs(image=official_tag, labels={"owui-dev.managed": "true"}, wait=False)
     # The image `up` would run is absent and never pulled: `up` stops there, after the offer, before any start.
     result = run_cli(
@@ -298,7 +299,7 @@ class _NotOpenWebUI(http.server.BaseHTTPRequestHandler):
 
     health: bytes | None = None
 
-    def do_GET(self) -> None:  # noqa: N802 - the handler's API
+    def do_GET(self) -> None:
         if self.path == "/health" and self.health is not None:
             self._answer(200, self.health)
         else:
