@@ -126,6 +126,7 @@ def test_attach_serves_their_container_and_down_and_ctrl_c_leave_it_running(  # 
     checks = {check["id"]: check for check in ready["checks"]}  # type: ignore[union-attr]
     assert checks["model"]["status"] == "warn"
     assert NO_ADMIN in checks["model"]["detail"]
+    assert "--show-password" not in checks["model"]["hint"]  # nothing kept to show: the accounts are its own
 
     shown = json.loads(run_cli("status", "--json", env=env).stdout)
     assert shown["serves"] == "attached"
