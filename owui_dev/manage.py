@@ -234,6 +234,15 @@ def call_target(name: str) -> CallTarget:
     record = running_session(name)
     assert record.public_url is not None  # running_session checked both
     assert record.local_url is not None
+    if record.attached or record.external_url:
+        # An instance owui-dev did not start: no sign-in of its own kept (the checks that need one say so).
+        return CallTarget(
+            public_url=record.public_url,
+            local_url=record.local_url,
+            gated=record.gated,
+            environment=_attached_environment(record.attached),
+            model_source=OllamaSource.from_dict(record.model_source),
+        )
     engine = DockerEngine.connect()
     try:
         info = engine.require_managed(name)
@@ -250,6 +259,17 @@ def call_target(name: str) -> CallTarget:
         environment=info.environment,
         model_source=OllamaSource.from_dict(record.model_source),
     )
+
+
+def _attached_environment(name: str | None) -> dict[str, str]:
+    if name is None:
+        return {}
+    engine = DockerEngine.connect()
+    try:
+        info = engine.find(name)
+    finally:
+        engine.close()
+    return info.environment if info is not None else {}
 
 
 def forget_transcription(name: str) -> Callable[[str], bool]:

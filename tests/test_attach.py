@@ -134,6 +134,13 @@ def test_attach_serves_their_container_and_down_and_ctrl_c_leave_it_running(  # 
     assert shown["public_url"] == ready["public_url"]
     assert shown["managed"] is False
 
+    # `check` reads the running `up` as for owui-dev's own instance, without a sign-in to use
+    checked = run_cli("check", "--json", env=env)
+    assert checked.returncode == 0, checked.stderr
+    rechecked = {check["id"]: check for check in json.loads(checked.stdout)["checks"]}
+    assert rechecked["websocket"]["status"] == "ok"
+    assert NO_ADMIN in rechecked["stt"]["detail"]
+
     down = run_cli("down", "--json", env=env)
     assert down.returncode == 0, down.stderr
     said = " ".join(json.loads(down.stdout)["actions"])
