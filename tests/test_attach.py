@@ -198,6 +198,13 @@ def test_attach_on_all_interfaces_says_it_is_also_on_the_local_network(  # type:
     assert up.interrupt(signal.SIGTERM) == 0
     _unchanged(container, before)
 
+    # --url has no binding to read: it asks this machine's network address whether the port answers there too
+    # (as for `open-webui serve`, which listens on 0.0.0.0).
+    up = UpProcess(_up_args("--url", f"http://127.0.0.1:{port}"), env)
+    up_processes.append(up)
+    assert up.wait_for_json()["lan_url"] == f"http://{external.lan_address()}:{port}"
+    assert up.interrupt(signal.SIGINT) == 0
+
 
 def test_url_serves_an_open_webui_without_docker_and_leaves_it_running(  # type: ignore[no-untyped-def]
     theirs, env, up_processes
