@@ -331,13 +331,14 @@ def up(json_output: bool, debug: bool, config: Path | None, **options: Any) -> N
     """
     from owui_dev.config import build_up_settings, load_config_file, merge_with_file
     from owui_dev.console import make_reporter
-    from owui_dev.external import refuse_container_options
+    from owui_dev.external import refuse_container_options, refuse_own_only_settings
     from owui_dev.session import run_up
 
     given = _given(options)
     refuse_container_options(given, url=given.get("url") is not None, attach=given.get("attach") is not None)
     options = merge_with_file(load_config_file(config), given)
     settings = build_up_settings(json=json_output, **options)  # type: ignore[arg-type]
+    refuse_own_only_settings(settings)
     run_up(settings, make_reporter(json_output=json_output))
 
 

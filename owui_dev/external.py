@@ -119,6 +119,8 @@ def refuse_container_options(given: Mapping[str, object], *, url: bool, attach: 
 
 def refuse_own_only_settings(settings: UpSettings) -> None:
     """The same refusal for settings that came from the config file but cannot apply to someone else's instance."""
+    if not settings.external:
+        return
     for argument in ("guest", "check_voice"):
         if getattr(settings, argument):
             what, instead = CONTAINER_ONLY[argument]
@@ -203,7 +205,6 @@ def provide(engine: DockerEngine | None, settings: UpSettings, reporter: Reporte
     """Find the instance, make sure it answers like Open WebUI and is safe to put on a public URL; change nothing."""
     from owui_dev.ollama import OllamaSource, SourceKind, plan
 
-    refuse_own_only_settings(settings)
     if settings.attach is not None:
         assert engine is not None  # --attach connects to the engine first
         info, local_url, port = _attached(engine, settings, reporter)

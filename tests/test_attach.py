@@ -475,3 +475,14 @@ def test_which_urls_are_accepted(url: str, expected: str) -> None:
         external.parse_url(url)
     assert expected in caught.value.message
     assert caught.value.hint
+
+
+@pytest.mark.parametrize("key", ["guest", "check_voice"])
+def test_config_file_settings_that_need_owui_devs_own_instance_are_refused(tmp_path: Any, key: str) -> None:
+    """The file's other container settings are simply not used; these two would promise what cannot happen."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"[up]\n{key} = true\nport = 3001\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["up", "--json", "--config", str(config), "--url", "http://127.0.0.1:8080"])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stderr.strip().splitlines()[-1])
+    assert error["message"] == f"{key} (config file) does not go with --url: it {external.CONTAINER_ONLY[key][0]}."
