@@ -294,6 +294,18 @@ def cli() -> None:
     metavar="X.Y.Z",
     help="Pin an Open WebUI release: its official tag (:vX.Y.Z, with --gpu/--bundled-ollama :vX.Y.Z-cuda/-ollama).",
 )
+@click.option(
+    "--url",
+    default=None,
+    metavar="http://127.0.0.1:PORT",
+    help="Serve an Open WebUI that already runs at this local address (e.g. `open-webui serve`); no container.",
+)
+@click.option(
+    "--attach",
+    default=None,
+    metavar="NAME",
+    help="Serve this running Open WebUI container that owui-dev did not make; it is never stopped or changed.",
+)
 @click.option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
@@ -309,6 +321,9 @@ def up(json_output: bool, debug: bool, **options: Any) -> None:
     Before the tunnel opens, a fresh instance gets an admin account (shown once ready, kept for
     `owui-dev status --show-password`) and closed sign-up, so nobody else can claim it.
 
+    An Open WebUI you already run: `--url http://127.0.0.1:PORT` or `--attach CONTAINER` serves it instead
+    (same checks, no second instance); it is never stopped, re-created or changed, and keeps running after.
+
     Once the URL works, the call path is checked (trusted HTTPS, the realtime channel through the tunnel,
     a model, speech-to-text, text-to-speech, latency) and shown under the URL: what is missing, and how to
     fix it, before the phone is out. When you give no model connection and an Ollama answers on this
@@ -316,11 +331,16 @@ def up(json_output: bool, debug: bool, **options: Any) -> None:
     """
     from owui_dev.config import build_up_settings
     from owui_dev.console import make_reporter
+    from owui_dev.external import refuse_container_options, refuse_own_only_settings
     from owui_dev.session import run_up
-    from owui_dev.sources import resolve
+    from owui_dev.sources import Layer, resolve
 
     resolved = resolve(click.get_current_context(), up)  # flags, environment, profile, file, defaults
+    url, attach = resolved.values.get("url"), resolved.values.get("attach")
+    flags = {name: value for name, value in resolved.values.items() if resolved.layers[name] is Layer.FLAG}
+    refuse_container_options(flags, url=url is not None, attach=attach is not None)
     settings = build_up_settings(json=json_output, **resolved.arguments())
+    refuse_own_only_settings(settings)
     run_up(settings, make_reporter(json_output=json_output))
 
 
@@ -400,6 +420,10 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
         ]
         if report.guest_email:
             rows.append(("guest", f"{report.guest_email} / {report.guest_password}"))
+        if report.serves:  # `up --attach` / `up --url`: an instance owui-dev did not start
+            what = f"the container {report.attached}" if report.attached else f"the Open WebUI at {report.external_url}"
+            rows[0] = ("serves", f"{what} [bold]({report.serves}: not started by owui-dev, never stopped by it)[/]")
+            rows = [row for row in rows if row[0] != "sign-in" and (row[0] != "volume" or report.attached)]
         for key, value in rows:
             table.add_row(f"[bold]{key}[/]", value)
         out.print(table)

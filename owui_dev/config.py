@@ -103,6 +103,8 @@ FLAGS = {
     "openwebui_version": "--version",
     "authtoken": "--authtoken",
     "allow_no_auth": "--allow-no-auth",
+    "url": "--url",
+    "attach": "--attach",
 }
 
 
@@ -240,6 +242,13 @@ class UpSettings:
     present: bool = False
     # --gpu / --bundled-ollama / --version: the image's variant (owui_dev.variants); `image` already follows from it.
     variant: Variant = field(default_factory=Variant)
+    # An Open WebUI owui-dev did not start (owui_dev.external): at this local URL, or in this running container.
+    url: str | None = None
+    attach: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.url is not None or self.attach is not None
 
     @property
     def gated(self) -> bool:
@@ -463,6 +472,8 @@ def build_up_settings(
     gpu: bool = False,
     bundled_ollama: bool = False,
     openwebui_version: str | None = None,
+    url: str | None = None,
+    attach: str | None = None,
     ngrok_path_from_file: str | None = None,
     origins: Mapping[str, Origin] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -565,7 +576,17 @@ def build_up_settings(
         keep_guest=keep_guest,
         present=present,
         variant=variant,
+        url=_external_url(url),
+        attach=validate_name(attach, "container name", at("attach")) if attach is not None else None,
     )
+
+
+def _external_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    from owui_dev.external import parse_url
+
+    return parse_url(url)
 
 
 def validate_model(model: str, origin: Origin | None = None) -> str:

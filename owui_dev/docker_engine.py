@@ -558,6 +558,17 @@ class DockerEngine:
             return False
         return result.exit_code == 0
 
+    def running_containers(self) -> list[ContainerInfo]:
+        """Every running container on the engine (read-only: to recognise an Open WebUI someone else started)."""
+        import docker
+
+        try:
+            # ignore_removed: a container removed between the list and its details is simply not there.
+            containers = self.client.containers.list(ignore_removed=True)
+        except docker.errors.APIError as err:
+            raise problems.DOCKER_API_FAILED(action="list the containers", detail=err.explanation) from err
+        return [_info(container) for container in containers]
+
     # -- volumes --------------------------------------------------------------------------------
 
     def ensure_volume(self, volume: str) -> bool:

@@ -38,6 +38,10 @@ class Status:
     # --gpu / --bundled-ollama / --version of the container (its labels), and the bundled Ollama's models volume.
     variant: dict[str, Any] | None = None
     models_volume: str | None = None
+    # A running `up --attach NAME` / `up --url URL`: what it serves, which owui-dev did not start (owui_dev.external).
+    serves: str | None = None
+    attached: str | None = None
+    external_url: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +49,9 @@ class Status:
 
 def status(name: str, *, show_password: bool = False) -> Status:
     """Read-only: asks Docker and the local port; starts nothing (no ngrok, no pyngrok)."""
+    record = read_run_record(name)
+    if record is not None and (record.attached or record.external_url):
+        return _external_status(name, record)
     engine = DockerEngine.connect()
     try:
         info = engine.find(name)
@@ -90,6 +97,37 @@ def _variant(info: ContainerInfo) -> dict[str, Any] | None:
     return (Variant.from_labels(info.labels) or Variant()).as_dict()
 
 
+def _external_status(name: str, record: RunRecord) -> Status:
+    """The `up` for `name` serves an Open WebUI it did not start: that instance, as Docker (for a container) and
+    its /health see it. (A URL needs no Docker engine, so none is asked.)"""
+    info = None
+    if record.attached:
+        engine = DockerEngine.connect()
+        try:
+            info = engine.find(record.attached)
+        finally:
+            engine.close()
+    local_url = record.local_url
+    healthy = openwebui.is_healthy(openwebui.health(local_url, timeout=2.0)) if local_url else None
+    return Status(
+        name=record.attached or name,
+        exists=True,
+        managed=False,
+        state=(info.status if info else "absent") if record.attached else ("running" if healthy else "not answering"),
+        image=info.image if info else None,
+        published=f"{info.host_ip}:{info.host_port}" if info and info.host_port else None,
+        loopback_only=(info.host_ip in {"127.0.0.1", "::1"} if info.host_ip else None) if info else None,
+        local_url=local_url,
+        healthy=healthy,
+        volume=info.volume if info else None,
+        public_url=record.public_url,
+        up_pid=record.pid,
+        serves="attached" if record.attached else "external",
+        attached=record.attached,
+        external_url=record.external_url,
+    )
+
+
 @dataclass(frozen=True)
 class DownResult:
     name: str
@@ -118,7 +156,17 @@ def _down(
 ) -> DownResult:
     info = engine.find(name)
     actions: list[str] = []
-    if read_run_record(name) is None:
+    record = read_run_record(name)
+    if record is not None and (record.attached or record.external_url):
+        # Never stopped by owui-dev; the `up` serving it ends its tunnel on Ctrl+C.
+        what = f"the container {record.attached}" if record.attached else f"the Open WebUI at {record.external_url}"
+        actions.append(
+            f"left {what} running: owui-dev did not start it, so it never stops it (the `up` in pid {record.pid} "
+            "still tunnels it: Ctrl+C there ends the tunnel)"
+        )
+        if info is None:
+            return DownResult(name, actions)
+    if record is None:
         # No `up` holds this name, so any agent with its config is a leftover of a killed run.
         from owui_dev.tunnel import end_leftover_agents
 
@@ -203,6 +251,15 @@ def call_target(name: str) -> CallTarget:
     record = running_session(name)
     assert record.public_url is not None  # running_session checked both
     assert record.local_url is not None
+    if record.attached or record.external_url:
+        # An instance owui-dev did not start: no sign-in of its own kept (the checks that need one say so).
+        return CallTarget(
+            public_url=record.public_url,
+            local_url=record.local_url,
+            gated=record.gated,
+            environment=_attached_environment(record.attached),
+            model_source=OllamaSource.from_dict(record.model_source),
+        )
     engine = DockerEngine.connect()
     try:
         info = engine.require_managed(name)
@@ -219,6 +276,17 @@ def call_target(name: str) -> CallTarget:
         environment=info.environment,
         model_source=OllamaSource.from_dict(record.model_source),
     )
+
+
+def _attached_environment(name: str | None) -> dict[str, str]:
+    if name is None:
+        return {}
+    engine = DockerEngine.connect()
+    try:
+        info = engine.find(name)
+    finally:
+        engine.close()
+    return info.environment if info is not None else {}
 
 
 def forget_transcription(name: str) -> Callable[[str], bool]:

@@ -16,6 +16,7 @@ from owui_dev.errors import (
     AuthtokenError,
     ContainerError,
     ContainerExitedError,
+    ContainerNotFoundError,
     DockerUnavailableError,
     GpuUnavailableError,
     ImageError,
@@ -383,7 +384,8 @@ TRUSTED_HEADER = Problem(
     UnsafeExposureError,
     "{what}: Open WebUI would sign in whoever sends that header, and through a public tunnel any visitor can send it.",
     "Trusted-header sign-in belongs behind your own authenticating proxy, not on a tunnel: remove the setting "
-    "(for a container that already runs: `owui-dev down --rm`, then `up` without it).",
+    "(for owui-dev's own container that already runs: `owui-dev down --rm`, then `up` without it; for one you run: "
+    "where you start it).",
 )
 NOT_OPEN_WEBUI = Problem(
     "The image does not answer like Open WebUI",
@@ -421,6 +423,66 @@ GUEST_NOT_CREATED = Problem(
     "An account with that e-mail that owui-dev did not create is never touched: pick another with "
     "--guest-email, or delete that account in Admin Panel → Users.",
     examples=(("email", "guest@localhost"), ("why", "This email is already registered")),
+)
+
+# -- an Open WebUI owui-dev did not start (up --url, up --attach) -----------------------------------
+
+EXTERNAL_NOTHING_LISTENS = Problem(
+    "`up --url`: nothing answers at that address",
+    NotReadyError,
+    "Nothing answers at {url} ({why}).",
+    "Start your Open WebUI first (`open-webui serve` listens on 8080; the documented `docker run -d -p 3000:8080 …` "
+    "on 3000), or fix the port in --url.",
+    examples=(("url", "http://127.0.0.1:8080"), ("why", "Connection refused")),
+)
+EXTERNAL_NOT_OPEN_WEBUI = Problem(
+    "`up --url` / `--attach`: something else answers there",
+    UnsafeExposureError,
+    "{url} answers, but not like Open WebUI ({why}); no tunnel was opened.",
+    'Check the port: Open WebUI answers GET /health with {{"status": true}} and describes itself at /api/config. '
+    "Another program may hold that port.",
+    examples=(("url", "http://127.0.0.1:8080"), ("why", "GET /health answered HTTP 404")),
+)
+EXTERNAL_NO_ADMIN = Problem(
+    "`up --url` / `--attach`: the instance has no account yet",
+    UnsafeExposureError,
+    "The Open WebUI at {url} has no account yet: the first visitor of a public URL would become its admin.",
+    "Open {url} in your browser on this machine and create the admin account (the first sign-up), then run "
+    "`owui-dev up` again. owui-dev creates no account in an instance it did not start.",
+    examples=(("url", "http://127.0.0.1:8080"),),
+)
+ATTACH_NOT_FOUND = Problem(
+    "`up --attach`: no such container",
+    ContainerNotFoundError,
+    "There is no container named {name!r} on this Docker engine.",
+    "`docker ps` lists the running containers: pass the NAMES column's value to --attach.",
+)
+ATTACH_OWN = Problem(
+    "`up --attach` names owui-dev's own container",
+    UsageError,
+    "{name!r} is owui-dev's own container, not one to attach to.",
+    "Serve it the usual way: `owui-dev up --name {name}` (which also stops it on the way out).",
+)
+ATTACH_NOT_RUNNING = Problem(
+    "`up --attach`: the container is not running",
+    ContainerError,
+    "The container {name} is not running ({state}); owui-dev never starts a container it did not make.",
+    "Start it yourself (`docker start {name}`), then run `owui-dev up --attach {name}` again.",
+)
+ATTACH_NO_PORT = Problem(
+    "`up --attach`: Open WebUI's port is not published to this machine",
+    ContainerError,
+    "The container {name} {where}: Open WebUI's port 8080 cannot be reached at 127.0.0.1, where the tunnel connects.",
+    "owui-dev does not re-create a container it did not make. Re-create it yourself with a published port, e.g. "
+    "`docker run -d -p 127.0.0.1:3000:8080 …` (same volume, same data), or let owui-dev run one: `owui-dev up`.",
+    examples=(("where", "publishes no port for it"),),
+)
+EXTERNAL_STOPPED = Problem(
+    "The Open WebUI `up --url` / `--attach` served went away",
+    NotReadyError,
+    "Open WebUI at {where} stopped answering while serving; the tunnel was closed.",
+    "owui-dev never restarts an instance it did not start: start it again yourself, then `owui-dev up {how}`.",
+    examples=(("where", "the container open-webui (exited)"), ("how", "--attach open-webui")),
 )
 
 # -- owui-dev's own files ----------------------------------------------------------------------------
@@ -487,6 +549,11 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
         "Running and safety",
         [ALREADY_RUNNING, NOT_RUNNING, AUTH_OFF, TRUSTED_HEADER, NOT_OPEN_WEBUI, ADMIN_NOT_CREATED, STILL_NO_ADMIN,
          GUEST_NEEDS_ADMIN, GUEST_NOT_CREATED],
+    ),
+    (
+        "An Open WebUI you already run",
+        [EXTERNAL_NOTHING_LISTENS, EXTERNAL_NOT_OPEN_WEBUI, EXTERNAL_NO_ADMIN, ATTACH_NOT_FOUND, ATTACH_OWN,
+         ATTACH_NOT_RUNNING, ATTACH_NO_PORT, EXTERNAL_STOPPED],
     ),
     ("owui-dev's own files", [STATE_DIR_UNUSABLE, CONFIG_DIR_UNUSABLE]),
     ("Export to production", [EXPORT_FILES_EXIST, EXPORT_UNWRITABLE]),

@@ -167,8 +167,9 @@ def _not_signed_in(ids: tuple[str, str], what: str, view: AdminView) -> Check:
         ids,
         "warn",
         f"not checked: {what} needs the admin's sign-in, and {view.why}",
-        "Check it yourself in Open WebUI (Admin Panel → Settings); `owui-dev status --show-password` shows the "
-        "sign-in owui-dev knows.",
+        "Check it yourself in Open WebUI (Admin Panel → Settings)"
+        # With no sign-in kept at all (an instance with its own accounts), there is nothing for `status` to show.
+        + ("." if view.why == NO_ADMIN else "; `owui-dev status --show-password` shows the sign-in owui-dev knows."),
     )
 
 

@@ -15,13 +15,15 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from owui_dev import openwebui, problems
 from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import GpuUnavailableError, Interrupted, OwuiDevError, PortInUseError
+from owui_dev.external import Kind, Served, Watch, lan_warning, offer_attach
+from owui_dev.external import provide as provide_external
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context, untrusted_certificate
 from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
@@ -98,46 +100,29 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             lock = stack.enter_context(RunLock.acquire(settings.name))
 
             # preflight: everything that can be checked before any side effect
-            engine = DockerEngine.connect()
-            stack.callback(engine.close)
-            reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
-            if not engine.info.is_local:
-                reporter.warn(
-                    f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
-                    "that host's 127.0.0.1, which the tunnel on this machine cannot reach."
-                )
-            if settings.variant.gpu:
-                _gpu_preflight(engine, reporter)
+            engine: DockerEngine | None = None
+            if settings.url is None:  # an Open WebUI at a URL needs no Docker engine (owui_dev.external)
+                engine = DockerEngine.connect()
+                stack.callback(engine.close)
+                reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
+                if not engine.info.is_local:
+                    reporter.warn(
+                        f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
+                        "that host's 127.0.0.1, which the tunnel on this machine cannot reach."
+                    )
+                if settings.variant.gpu and not settings.external:
+                    _gpu_preflight(engine, reporter)
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
-            existing = _existing_container(engine, settings.name)
-            if settings.present and not settings.guest:
-                reporter.warn(
-                    "--present without --guest: the admin's password is not shown, so the room will have no way "
-                    "in. Add --guest for a shared guest account."
-                )
-            refuse_unsafe_environment(dict(settings.environment), settings)
-            if existing is not None and existing.running:
-                refuse_unsafe_environment(existing.environment, settings, reused=True)
-            port = _choose_port(settings, existing, reporter)
-            secrets = instance_secrets(settings)
-            new_volume = not engine.has_volume(settings.volume)
-            model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
-
-            _ensure_ngrok_binary(binary, reporter)
-            _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
-
-            environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
-            container = _start_container(
-                engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
-            )
-            local_url = f"http://127.0.0.1:{container.host_port}"
-            _wait_ready(engine, settings, local_url, reporter)
-            access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
-            guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
-            if guest is not None:
-                access = replace(access, guest_email=guest.email, guest_password=guest.password)
-            access = replace(access, present=settings.present)
+            if settings.external:
+                served = provide_external(engine, settings, reporter)
+                stack.callback(teardown.add, f"left {served.label} running (owui-dev did not start it)")
+                _ensure_ngrok_binary(binary, reporter)
+            else:
+                assert engine is not None
+                served = _provide_own(engine, settings, binary, stack, teardown, reporter)
+            local_url, guest, model_source = served.local_url, served.guest, served.model_source
+            access = replace(served.access, present=settings.present)
 
             tunnel = NgrokTunnel(
                 binary,
@@ -151,7 +136,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             )
             teardown.undo(stack, tunnel.close, essential=True)
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
-                info = tunnel.open(container.host_port or port)
+                info = tunnel.open(served.port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
             _verify(info.public_url, reporter, gated=settings.gated)
 
@@ -161,7 +146,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 admin_email=access.admin_email,
                 admin_password=access.admin_password,
                 gated=settings.gated,
-                environment=container.environment,
+                environment=served.environment,
                 model_source=model_source,
             )
             with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
@@ -172,9 +157,9 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             announcement = Announcement(
                 public_url=info.public_url,
                 local_url=local_url,
-                container_name=settings.name,
-                image=container.image,
-                volume=container.volume or settings.volume,
+                container_name=served.label,
+                image=served.image,
+                volume=served.volume,
                 inspector_url=info.api_url,
                 qr_style=_qr_style(settings),
                 present=settings.present,
@@ -186,13 +171,18 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 phone_notes=phone_notes(settings),
                 extra={
                     "agent_pid": info.agent_pid,
-                    "host_port": container.host_port,
+                    "host_port": served.port,
                     "ollama": model_source.as_dict(),
-                    "variant": _variant_of(container).as_dict(),
-                    "models_volume": container.models_volume,
+                    **(_variant_facts(served.container) if served.container and not served.external else {}),
                     **access.as_json(),
+                    **({"serves": served.kind.value, "lan_url": served.lan_url} if served.external else {}),
                 },
             )
+            if served.external:
+                stop_hint = f"Press Ctrl+C to stop the tunnel ({served.label} keeps running: not started by owui-dev)."
+                announcement = replace(announcement, stop_hint=stop_hint)
+            if served.lan_url:
+                reporter.warn(lan_warning(served))
             wait = _keys(reporter, stack)  # from here on, keys answer (on a terminal)
             announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url), keys=wait is not None)
             reporter.announce(announcement)
@@ -201,8 +191,10 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             if settings.open_browser:
                 _open_in_browser(announcement.qr_url, reporter)
             if settings.check_voice:
+                assert engine is not None  # (refused for an instance owui-dev did not start)
                 _check_voice(engine, settings.name, target, call.stt, reporter, guest)
-            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait)
+            outside = Watch(engine, served).check if served.external else None
+            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait, outside=outside)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
         if not announced:
@@ -212,6 +204,60 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
         _finish(reporter, teardown, settings, failed=True)
         raise
     _finish(reporter, teardown, settings)
+
+
+def _provide_own(
+    engine: DockerEngine,
+    settings: UpSettings,
+    binary: NgrokBinary,
+    stack: ExitStack,
+    teardown: Teardown,
+    reporter: Reporter,
+) -> Served:
+    """owui-dev's own instance: its container made or reused, started, ready and secured, each start's undo on
+    the stack. (An Open WebUI someone else started comes from owui_dev.external instead.)"""
+    existing = _existing_container(engine, settings.name)
+    offer_attach(engine, settings, reporter)
+    if settings.present and not settings.guest:
+        reporter.warn(
+            "--present without --guest: the admin's password is not shown, so the room will have no way "
+            "in. Add --guest for a shared guest account."
+        )
+    refuse_unsafe_environment(dict(settings.environment), settings)
+    if existing is not None and existing.running:
+        refuse_unsafe_environment(existing.environment, settings, reused=True)
+    port = _choose_port(settings, existing, reporter)
+    secrets = instance_secrets(settings)
+    new_volume = not engine.has_volume(settings.volume)
+    model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
+
+    _ensure_ngrok_binary(binary, reporter)
+    _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
+
+    environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
+    container = _start_container(
+        engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
+    )
+    local_url = f"http://127.0.0.1:{container.host_port}"
+    _wait_ready(engine, settings, local_url, reporter)
+    access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
+    guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
+    if guest is not None:
+        access = replace(access, guest_email=guest.email, guest_password=guest.password)
+
+    return Served(
+        kind=Kind.OWN,
+        local_url=local_url,
+        port=container.host_port or port,
+        access=access,
+        model_source=model_source,
+        image=container.image,
+        volume=container.volume or settings.volume,
+        label=settings.name,
+        environment=container.environment,
+        container=container,
+        guest=guest,
+    )
 
 
 def _guest(
@@ -255,6 +301,10 @@ def _variant_of(container: ContainerInfo) -> Variant:
     from owui_dev.variants import Variant
 
     return Variant.from_labels(container.labels) or Variant()
+
+
+def _variant_facts(container: ContainerInfo) -> dict[str, Any]:
+    return {"variant": _variant_of(container).as_dict(), "models_volume": container.models_volume}
 
 
 def _gpu_preflight(engine: DockerEngine, reporter: Reporter) -> None:
@@ -368,6 +418,8 @@ def _record(announcement: Announcement, settings: UpSettings, source: OllamaSour
         call_url=announcement.call_url,
         gated=settings.gated,
         model_source=source.as_dict(),
+        attached=settings.attach,
+        external_url=settings.url,
     )
 
 
@@ -495,7 +547,7 @@ def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, fai
     if not teardown.actions and failed:
         return
     actions = [*teardown.actions]
-    if teardown.actions:
+    if teardown.actions and not settings.external:
         actions.append(f"kept the data volume {settings.volume}")
         if settings.variant.bundled_ollama:
             from owui_dev.variants import models_volume
@@ -696,7 +748,7 @@ MAX_RESTARTS = 5
 
 
 def _watch(
-    engine: DockerEngine,
+    engine: DockerEngine | None,
     settings: UpSettings,
     tunnel: NgrokTunnel,
     reporter: Reporter,
@@ -705,6 +757,7 @@ def _watch(
     model_source: OllamaSource,
     sleep: Callable[[float], None] = time.sleep,
     wait: Callable[[float, Announcement], None] | None = None,
+    outside: Callable[[], None] | None = None,
 ) -> None:
     """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves.
 
@@ -719,8 +772,11 @@ def _watch(
     tunnel.session_events()  # what the agent said while starting is not news
     while True:
         wait(WATCH_INTERVAL, announcement)
-        info = engine.inspect(settings.name)
-        if not info.running:
+        if outside is not None:
+            outside()  # an instance owui-dev did not start: watched, never restarted (owui_dev.external.Watch)
+        info = engine.inspect(settings.name) if outside is None and engine is not None else None
+        if info is not None and not info.running:
+            assert engine is not None
             logs = engine.logs_tail(settings.name)
             what = f"exit code {info.exit_code}" + (", out of memory" if info.oom_killed else "")
             if not settings.restart or restarts >= MAX_RESTARTS:

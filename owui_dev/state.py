@@ -108,6 +108,9 @@ class RunRecord:
     gated: bool = False
     # Where the models come from (owui_dev.ollama.OllamaSource.as_dict), for the model check's hint.
     model_source: dict[str, Any] | None = None
+    # An Open WebUI this run serves but did not start (owui_dev.external): the container's name, or the URL.
+    attached: str | None = None
+    external_url: str | None = None
 
 
 def _lock(handle: IO[str]) -> bool:
@@ -178,4 +181,6 @@ def read_run_record(name: str) -> RunRecord | None:
         call_url=data.get("call_url"),
         gated=data.get("gated") is True,
         model_source=source if isinstance(source, dict) else None,
+        attached=data.get("attached") if isinstance(data.get("attached"), str) else None,
+        external_url=data.get("external_url") if isinstance(data.get("external_url"), str) else None,
     )
