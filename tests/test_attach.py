@@ -401,6 +401,9 @@ CONTAINER_FLAGS = {
     "keep_guest": ["--keep-guest"],
     "check_voice": ["--check-voice"],
     "timeout": ["--timeout", "30"],
+    "gpu": ["--gpu"],
+    "bundled_ollama": ["--bundled-ollama"],
+    "openwebui_version": ["--version", "0.6.5"],
 }
 MODES = {"url": ["--url", "http://127.0.0.1:8080"], "attach": ["--attach", "open-webui"]}
 
