@@ -33,6 +33,7 @@ from owui_dev.security import (
     refuse_unsafe_environment,
     secure_instance,
 )
+from owui_dev.ssh_forward import SshForward, is_ssh_endpoint
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
 
@@ -100,10 +101,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             engine = DockerEngine.connect()
             stack.callback(engine.close)
             reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
-            if not engine.info.is_local:
+            if not engine.info.is_local and not is_ssh_endpoint(engine.info.endpoint):
                 reporter.warn(
                     f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
-                    "that host's 127.0.0.1, which the tunnel on this machine cannot reach."
+                    "that host's 127.0.0.1, which the tunnel on this machine cannot reach (an ssh:// engine is "
+                    "reached through an SSH forward)."
                 )
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
@@ -128,7 +130,9 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             container = _start_container(
                 engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
             )
-            local_url = f"http://127.0.0.1:{container.host_port}"
+            forward = _forward(engine, settings, container.host_port or port, stack, teardown, reporter)
+            local_port = forward.local_port if forward is not None else container.host_port or port
+            local_url = f"http://127.0.0.1:{local_port}"
             _wait_ready(engine, settings, local_url, reporter)
             access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
             guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
@@ -148,7 +152,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             )
             teardown.undo(stack, tunnel.close, essential=True)
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
-                info = tunnel.open(container.host_port or port)
+                info = tunnel.open(local_port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
             _verify(info.public_url, reporter, gated=settings.gated)
 
@@ -184,6 +188,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 extra={
                     "agent_pid": info.agent_pid,
                     "host_port": container.host_port,
+                    "ssh_forward": forward.as_json() if forward is not None else None,
                     "ollama": model_source.as_dict(),
                     **access.as_json(),
                 },
@@ -574,6 +579,31 @@ def _start_container(
     info = engine.start(settings.name, host_port=port)
     reporter.step(f"Container {settings.name} started ({settings.image}, port {info.host_port} on 127.0.0.1)")
     return info
+
+
+def _forward(
+    engine: DockerEngine,
+    settings: UpSettings,
+    remote_port: int,
+    stack: ExitStack,
+    teardown: Teardown,
+    reporter: Reporter,
+) -> SshForward | None:
+    """A remote ssh:// engine publishes Open WebUI on *its* 127.0.0.1: an SSH forward brings it here, before
+    anything uses the local URL (the readiness wait already goes through it); None for a local engine."""
+    if engine.info.is_local or not is_ssh_endpoint(engine.info.endpoint):
+        return None
+    from owui_dev.ssh_forward import SshTarget, open_forward
+
+    host = SshTarget.from_endpoint(engine.info.endpoint).host
+    with reporter.activity(f"Opening an SSH forward to Open WebUI on {host}…"):
+        forward = open_forward(engine.info.endpoint, settings.name, remote_port)
+    teardown.undo(stack, forward.close, essential=True)
+    reporter.step(
+        f"Open WebUI runs on the remote host {host}; reached through an SSH forward "
+        f"(127.0.0.1:{forward.local_port} here → 127.0.0.1:{remote_port} there)"
+    )
+    return forward
 
 
 def _wait_ready(engine: DockerEngine, settings: UpSettings, local_url: str, reporter: Reporter) -> None:
