@@ -9,6 +9,7 @@ which ports the traffic really went to.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -135,7 +136,11 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Ssh
 
     yield start
     for proc in started:
-        # sshd and the session processes it forked for connections: its group
+        # The session processes sshd forked for connections lead sessions of their own: end them too, so a
+        # client that a broken run left connected is not kept alive by them.
+        for pid in _children(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         try:
             os.killpg(proc.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -145,6 +150,15 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Ssh
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if entry.name.isdigit() and int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
 
 
 def forwards_under(home: Path) -> list[int]:
