@@ -202,7 +202,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 _open_in_browser(announcement.qr_url, reporter)
             if settings.check_voice:
                 _check_voice(engine, settings.name, target, call.stt, reporter, guest)
-            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait)
+            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait, forward=forward)
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
         if not announced:
@@ -676,8 +676,10 @@ def _watch(
     model_source: OllamaSource,
     sleep: Callable[[float], None] = time.sleep,
     wait: Callable[[float, Announcement], None] | None = None,
+    forward: SshForward | None = None,
 ) -> None:
-    """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves.
+    """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves (and the SSH forward between
+    them, for a remote engine: one that drops is reopened on the same local port).
 
     The container dying ends the run with its logs (or restarts it with --restart); a tunnel that drops
     is reported, and once ngrok reconnects it is verified again and a changed URL is announced anew.
@@ -707,6 +709,11 @@ def _watch(
             _wait_ready(engine, settings, announcement.local_url, reporter)
         if not tunnel.agent_alive():
             raise problems.AGENT_DIED()
+        if forward is not None and not forward.alive():
+            reporter.warn(f"The SSH forward to {forward.target.host} ended ({forward.last_words()}); reopening it…")
+            forward.reopen()
+            reporter.event("ssh_forward_reopened", pid=forward.pid)
+            reporter.step(f"SSH forward reopened (pid {forward.pid})")
         for event in tunnel.session_events():
             if event == "down" and down_since is None:
                 down_since = time.monotonic()

@@ -73,14 +73,13 @@ def log_path(run_name: str) -> Path:
 class SshForward:
     """One `ssh -N -L` process, leading a process group of its own; `close` ends the group."""
 
-    def __init__(
-        self, target: SshTarget, remote_port: int, local_port: int, proc: subprocess.Popen[bytes], log: Path
-    ) -> None:
+    def __init__(self, ssh: str, target: SshTarget, run_name: str, remote_port: int, local_port: int) -> None:
+        self.ssh = ssh
         self.target = target
         self.remote_port = remote_port
         self.local_port = local_port
-        self.proc = proc
-        self.log = log
+        self.log = log_path(run_name)
+        self.proc = self._spawn()
 
     @property
     def pid(self) -> int:
@@ -107,6 +106,46 @@ class SshForward:
         with contextlib.suppress(OSError):
             self.log.unlink()
         return [f"ended the SSH forward to {self.target.host} (pid {self.pid})"] if running else []
+
+    def reopen(self) -> None:
+        """After ssh ended on its own (the connection dropped): the same forward anew, on the same local port,
+        so the tunnel's upstream stays as it is. Raises the catalogue error when it cannot be opened."""
+        self.proc = self._spawn()
+        self.wait_ready()
+
+    def last_words(self) -> str:
+        lines = [line.strip() for line in self.log_text().splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit {self.proc.returncode}"
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        ensure_folder(self.log.parent, for_file=self.log)
+        # docker-py drops these for its ssh too: a Python venv's libraries or CA file are not ssh's business.
+        env = {k: v for k, v in os.environ.items() if k not in {"LD_LIBRARY_PATH", "SSL_CERT_FILE"}}
+        argv = [
+            self.ssh,
+            *self.target.options(),
+            "-N",
+            "-L", f"{LOOPBACK}:{self.local_port}:127.0.0.1:{self.remote_port}",
+            "-o", "ExitOnForwardFailure=yes",
+            "-o", "BatchMode=yes",  # no prompt: nobody could answer it (the terminal shows the progress)
+            "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
+            "-o", "ServerAliveInterval=15",  # a dead connection ends ssh (and `up` reopens it) instead of hanging
+            "-o", "ServerAliveCountMax=3",
+            "-E", str(self.log),  # its messages, and the mark a leftover is found by
+            "--", self.target.host,
+        ]  # fmt: skip
+        try:
+            with self.log.open("wb") as sink:  # empty for this start; ssh appends (-E), and its stderr goes there too
+                return subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=sink,
+                    env=env,
+                    start_new_session=True,  # Ctrl+C at the terminal is ours to handle; close() ends the group
+                )
+        except OSError as err:
+            raise forward_failed(self.target, self.remote_port, self.local_port, f"ssh cannot start ({err})") from err
 
     def wait_ready(self, timeout: float = OPEN_TIMEOUT) -> None:
         """Until ssh listens on the local port and the server lets a connection through it.
@@ -169,7 +208,7 @@ def open_forward(endpoint: str, run_name: str, remote_port: int) -> SshForward:
     end_leftover_forwards(run_name)  # the caller holds the run's lock: any forward with this mark is a leftover
     local_port = remote_port if port_is_free(remote_port) else _any_free_port()
     for attempt in range(LOCAL_PORT_ATTEMPTS):
-        forward = _start(ssh, target, run_name, remote_port, local_port)
+        forward = SshForward(ssh, target, run_name, remote_port, local_port)
         try:
             forward.wait_ready()
             return forward
@@ -183,39 +222,6 @@ def open_forward(endpoint: str, run_name: str, remote_port: int) -> SshForward:
             forward.close()
             raise
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-
-def _start(ssh: str, target: SshTarget, run_name: str, remote_port: int, local_port: int) -> SshForward:
-    log = log_path(run_name)
-    ensure_folder(log.parent, for_file=log)
-    # docker-py drops these for its ssh too: a Python venv's libraries or CA file are not ssh's business.
-    env = {k: v for k, v in os.environ.items() if k not in {"LD_LIBRARY_PATH", "SSL_CERT_FILE"}}
-    argv = [
-        ssh,
-        *target.options(),
-        "-N",
-        "-L", f"{LOOPBACK}:{local_port}:127.0.0.1:{remote_port}",
-        "-o", "ExitOnForwardFailure=yes",
-        "-o", "BatchMode=yes",  # no prompt: nobody could answer it (the terminal belongs to the progress display)
-        "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
-        "-o", "ServerAliveInterval=15",  # a dead connection ends ssh instead of holding a silent port
-        "-o", "ServerAliveCountMax=3",
-        "-E", str(log),  # its messages, and the mark a leftover is found by
-        "--", target.host,
-    ]  # fmt: skip
-    try:
-        with log.open("wb") as sink:  # empty for this run; ssh appends (-E), and its stderr goes there too
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=sink,
-                env=env,
-                start_new_session=True,  # Ctrl+C at the terminal is ours to handle; close() ends the group
-            )
-    except OSError as err:
-        raise forward_failed(target, remote_port, local_port, f"ssh cannot start ({err})") from err
-    return SshForward(target, remote_port, local_port, proc, log)
 
 
 def _any_free_port() -> int:

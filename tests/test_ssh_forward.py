@@ -224,6 +224,36 @@ def test_up_on_an_ssh_engine_serves_through_an_ssh_forward_and_ctrl_c_ends_it(  
     assert not forwards_under(isolated_home)
 
 
+def test_a_forward_that_drops_while_serving_is_reopened_on_the_same_port(  # type: ignore[no-untyped-def]
+    docker_client, names, args, env, up_processes, sshd, isolated_home: Path
+) -> None:
+    server = sshd()
+    up = UpProcess([*args, "--json"], {**env, **server.env})
+    up_processes.append(up)
+    ready = up.wait_for_json(timeout=180)
+    first = int(ready["ssh_forward"]["pid"])  # type: ignore[index]
+    os.kill(first, signal.SIGKILL)  # as a dropped connection ends it
+    assert pid_gone(first)
+
+    deadline = time.monotonic() + 60
+    reopened: list[dict[str, object]] = []
+    while not reopened and time.monotonic() < deadline:
+        events = [json.loads(line) for line in up.stderr.splitlines() if line.startswith("{")]
+        reopened = [event for event in events if event.get("event") == "ssh_forward_reopened"]
+        time.sleep(0.2)
+    assert reopened, up.stderr
+    second = int(reopened[0]["pid"])  # type: ignore[call-overload]
+    assert second != first
+    argv = Path(f"/proc/{second}/cmdline").read_bytes().decode().split("\0")
+    assert f"127.0.0.1:{ready['ssh_forward']['local_port']}:127.0.0.1:{ready['host_port']}" in argv  # type: ignore[index]
+    status, body = https_get(f"{ready['public_url']}/health", env["SSL_CERT_FILE"])  # the same URL works again
+    assert (status, json.loads(body)) == (200, {"status": True})
+
+    assert up.interrupt(signal.SIGINT) == 0
+    assert pid_gone(second), "the reopened SSH forward outlived owui-dev"
+    assert not forwards_under(isolated_home)
+
+
 def test_a_forward_that_a_killed_up_left_is_ended_by_down(  # type: ignore[no-untyped-def]
     docker_client, names, args, env, up_processes, sshd, isolated_home: Path
 ) -> None:
