@@ -292,6 +292,38 @@ def test_a_server_that_refuses_forwarding_is_a_clear_error_and_nothing_stays(  #
         assert not forwards_under(isolated_home)
 
 
+@pytest.mark.parametrize(
+    ("breakage", "said"),
+    [
+        ("known_hosts", "Host key verification failed."),
+        ("client_key", "Permission denied (publickey)"),
+    ],
+)
+def test_a_forward_ssh_cannot_open_says_why_and_leaves_nothing(  # type: ignore[no-untyped-def]
+    sshd, breakage: str, said: str, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    """What docker's own ssh got past but the forward's, without prompts, cannot: an unknown host key, a key
+    the server does not take. Each is the catalogue error with ssh's own words, and no ssh is left running."""
+    from owui_dev.ssh_forward import open_forward
+
+    server = sshd()
+    if breakage == "known_hosts":
+        (server.folder / "known_hosts").write_text("")
+    else:
+        _keygen(server.folder / "other_key")
+        (server.folder / "client_key").unlink()
+        (server.folder / "other_key").rename(server.folder / "client_key")
+    monkeypatch.setenv("PATH", server.env["PATH"])
+    with pytest.raises(OwuiDevError) as caught:
+        open_forward(server.env["DOCKER_HOST"], "owui-dev-test", free_port())
+    assert isinstance(caught.value, DockerUnavailableError)
+    assert "Cannot open an SSH forward to Open WebUI on 127.0.0.1" in caught.value.message
+    assert said in caught.value.message
+    assert caught.value.hint is not None
+    assert f"-p {server.port} " in caught.value.hint
+    assert not forwards_under(isolated_home)
+
+
 def test_a_forward_without_an_ssh_client_is_the_forward_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """docker-py needs `ssh` first, so `up` meets a missing one there (test_docker_host.py); the forward still
     says it in its own words rather than crash, should ssh vanish in between."""
