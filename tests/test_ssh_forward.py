@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import json
 import os
 import shutil
@@ -224,13 +225,22 @@ def test_up_on_an_ssh_engine_serves_through_an_ssh_forward_and_ctrl_c_ends_it(  
     assert not forwards_under(isolated_home)
 
 
-def test_a_forward_that_drops_while_serving_is_reopened_on_the_same_port(  # type: ignore[no-untyped-def]
+def test_via_a_docker_context_a_forward_that_drops_while_serving_is_reopened_on_the_same_port(  # type: ignore[no-untyped-def]
     docker_client, names, args, env, up_processes, sshd, isolated_home: Path
 ) -> None:
     server = sshd()
-    up = UpProcess([*args, "--json"], {**env, **server.env})
+    # This one reaches the engine through a docker context rather than DOCKER_HOST.
+    name = "gpu-box"
+    meta = isolated_home / ".docker" / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
+    meta.parent.mkdir(parents=True)
+    endpoint = {"docker": {"Host": server.env["DOCKER_HOST"], "SkipTLSVerify": False}}
+    meta.write_text(json.dumps({"Name": name, "Metadata": {}, "Endpoints": endpoint}))
+    (isolated_home / ".docker" / "config.json").write_text(json.dumps({"currentContext": name}))
+    context_env = {k: v for k, v in env.items() if k != "DOCKER_HOST"} | {"PATH": server.env["PATH"]}
+    up = UpProcess([*args, "--json"], context_env)
     up_processes.append(up)
     ready = up.wait_for_json(timeout=180)
+    assert "(gpu-box)" in up.stderr  # the context's engine
     first = int(ready["ssh_forward"]["pid"])  # type: ignore[index]
     os.kill(first, signal.SIGKILL)  # as a dropped connection ends it
     assert pid_gone(first)
