@@ -253,7 +253,7 @@ def end_leftover_forwards(run_name: str) -> list[int]:
     for pid in leftover_forwards(run_name):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             # It led a process group of its own (start_new_session): end all of it, as `close` does.
-            if os.getpgid(pid) == pid:
+            if hasattr(os, "killpg") and os.getpgid(pid) == pid:
                 os.killpg(pid, signal.SIGTERM)
             else:
                 os.kill(pid, signal.SIGTERM)
