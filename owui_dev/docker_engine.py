@@ -48,10 +48,15 @@ class EngineInfo:
 
     @property
     def is_local(self) -> bool:
-        """Sockets and pipes are this machine (Docker Desktop, Colima, OrbStack run their VM's port here)."""
+        """Sockets and pipes are this machine (Docker Desktop, Colima, OrbStack run their VM's port here).
+
+        An ssh:// engine never is, even at 127.0.0.1: its 127.0.0.1 is the ssh server's, often a VM behind a
+        port forward (Lima, Vagrant), where the published port cannot be reached from here."""
         from urllib.parse import urlparse
 
         url = urlparse(self.endpoint)
+        if url.scheme == "ssh":
+            return False
         return url.scheme in {"unix", "npipe", "http+unix", ""} or url.hostname in {"127.0.0.1", "localhost", "::1"}
 
 

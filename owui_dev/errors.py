@@ -158,7 +158,8 @@ EXIT_CODES: dict[int, str] = {
     1: "unexpected internal error (a bug: please report it with --debug output)",
     UsageError.exit_code: "bad arguments or settings, found before anything was started "
     "(or, for --guest, undone at once)",
-    DockerUnavailableError.exit_code: "the Docker engine cannot be reached",
+    DockerUnavailableError.exit_code: "the Docker engine cannot be reached (or, for a remote ssh:// engine, "
+    "the SSH forward to its Open WebUI cannot be opened)",
     ImageError.exit_code: "the image is missing or could not be pulled",
     ContainerError.exit_code: "container problem: name taken by another container, port in use, "
     "container not found, the container exited, or no GPU for --gpu",

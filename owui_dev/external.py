@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from owui_dev.guest import Guest
     from owui_dev.ollama import OllamaSource
     from owui_dev.security import Access
+    from owui_dev.ssh_forward import SshForward
 
 # The official image (any tag, any digest): how `up` recognises an Open WebUI someone else started.
 OFFICIAL_IMAGE = "ghcr.io/open-webui/open-webui"
@@ -62,6 +63,8 @@ class Served:
     guest: Guest | None = None
     # Reachable over plain HTTP from the local network too (published on, or listening on, every interface).
     lan_url: str | None = None
+    # A remote ssh:// engine's Open WebUI, brought to `port` here (owui_dev.ssh_forward).
+    forward: SshForward | None = None
 
     @property
     def external(self) -> bool:

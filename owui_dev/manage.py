@@ -171,6 +171,9 @@ def _down(
         from owui_dev.tunnel import end_leftover_agents
 
         actions += [f"ended a leftover ngrok agent (pid {pid})" for pid in end_leftover_agents(name)]
+        from owui_dev.ssh_forward import end_leftover_forwards
+
+        actions += [f"ended a leftover SSH forward (pid {pid})" for pid in end_leftover_forwards(name)]
     if info is None:
         return DownResult(name, actions or [f"nothing to do: there is no container named {name}"])
     if not info.managed:

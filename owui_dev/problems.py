@@ -117,6 +117,21 @@ DOCKER_SSH_FAILED = Problem(
     "owui-dev runs your system's `ssh` (with your ~/.ssh/config, keys, agent and known_hosts), as the docker CLI "
     "does: check that `ssh {target} docker version` works from this terminal.",
 )
+SSH_FORWARD_FAILED = Problem(
+    "The SSH forward to a remote engine's Open WebUI cannot be opened",
+    DockerUnavailableError,
+    "Cannot open an SSH forward to Open WebUI on {host} (its port {remote_port} on that host's 127.0.0.1): {detail}",
+    "The forward runs your system's `ssh` without prompts (BatchMode: a key in your ssh agent or without a "
+    "passphrase, the host in known_hosts): check that `ssh -N -L 127.0.0.1:{local_port}:127.0.0.1:{remote_port} "
+    "{target}` works from this terminal. Or run owui-dev on {host} itself.",
+)
+SSH_FORWARD_REFUSED = Problem(
+    "The SSH server refuses port forwarding",
+    DockerUnavailableError,
+    "The SSH server on {host} refuses to forward a port to Open WebUI ({detail}).",
+    "Allow it in that host's sshd_config (`AllowTcpForwarding yes`, or `local`; also in any `Match` block for "
+    "your user) and reload sshd; or run owui-dev on {host} itself.",
+)
 DOCKER_CONTEXT_MISSING = Problem(
     "The current docker context does not exist",
     DockerUnavailableError,
@@ -534,8 +549,9 @@ SECTIONS: list[tuple[str, list[Problem]]] = [
     (
         "Docker",
         [DOCKER_PERMISSION, DOCKER_NO_SOCKET, DOCKER_REFUSED, DOCKER_OTHER, DOCKER_HOST_MALFORMED, DOCKER_SSH_FAILED,
-         DOCKER_CONTEXT_MISSING, IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND, PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED,
-         PORT_BUSY, NAME_TAKEN, GPU_IMPOSSIBLE, GPU_NO_DRIVER, EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
+         SSH_FORWARD_FAILED, SSH_FORWARD_REFUSED, DOCKER_CONTEXT_MISSING, IMAGE_ABSENT_PULL_NEVER, PULL_NOT_FOUND,
+         PULL_DENIED, PULL_FAILED, DOCKER_API_FAILED, PORT_BUSY, NAME_TAKEN, GPU_IMPOSSIBLE, GPU_NO_DRIVER,
+         EXITED_DURING_START, NOT_READY, DIED_WHILE_SERVING],
     ),
     (
         "ngrok",

@@ -35,6 +35,7 @@ from owui_dev.security import (
     refuse_unsafe_environment,
     secure_instance,
 )
+from owui_dev.ssh_forward import SshForward, is_ssh_endpoint
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
 
@@ -105,10 +106,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 engine = DockerEngine.connect()
                 stack.callback(engine.close)
                 reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
-                if not engine.info.is_local:
+                if not engine.info.is_local and not is_ssh_endpoint(engine.info.endpoint):
                     reporter.warn(
                         f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
-                        "that host's 127.0.0.1, which the tunnel on this machine cannot reach."
+                        "that host's 127.0.0.1, which the tunnel on this machine cannot reach (an ssh:// engine is "
+                        "reached through an SSH forward)."
                     )
                 if settings.variant.gpu and not settings.external:
                     _gpu_preflight(engine, reporter)
@@ -171,7 +173,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 phone_notes=phone_notes(settings),
                 extra={
                     "agent_pid": info.agent_pid,
-                    "host_port": served.port,
+                    "host_port": served.container.host_port if served.container else served.port,
+                    "ssh_forward": served.forward.as_json() if served.forward is not None else None,
                     "ollama": model_source.as_dict(),
                     **(_variant_facts(served.container) if served.container and not served.external else {}),
                     **access.as_json(),
@@ -194,7 +197,18 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 assert engine is not None  # (refused for an instance owui-dev did not start)
                 _check_voice(engine, settings.name, target, call.stt, reporter, guest)
             outside = Watch(engine, served).check if served.external else None
-            _watch(engine, settings, tunnel, reporter, announcement, lock, model_source, wait=wait, outside=outside)
+            _watch(
+                engine,
+                settings,
+                tunnel,
+                reporter,
+                announcement,
+                lock,
+                model_source,
+                wait=wait,
+                outside=outside,
+                forward=served.forward,
+            )
     except (KeyboardInterrupt, Interrupted):
         _finish(reporter, teardown, settings)
         if not announced:
@@ -238,7 +252,9 @@ def _provide_own(
     container = _start_container(
         engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
     )
-    local_url = f"http://127.0.0.1:{container.host_port}"
+    forward = _forward(engine, settings, container.host_port or port, stack, teardown, reporter)
+    local_port = forward.local_port if forward is not None else container.host_port or port
+    local_url = f"http://127.0.0.1:{local_port}"
     _wait_ready(engine, settings, local_url, reporter)
     access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
     guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
@@ -248,7 +264,7 @@ def _provide_own(
     return Served(
         kind=Kind.OWN,
         local_url=local_url,
-        port=container.host_port or port,
+        port=local_port,
         access=access,
         model_source=model_source,
         image=container.image,
@@ -257,6 +273,7 @@ def _provide_own(
         environment=container.environment,
         container=container,
         guest=guest,
+        forward=forward,
     )
 
 
@@ -687,6 +704,31 @@ def _start_container(
     return info
 
 
+def _forward(
+    engine: DockerEngine,
+    settings: UpSettings,
+    remote_port: int,
+    stack: ExitStack,
+    teardown: Teardown,
+    reporter: Reporter,
+) -> SshForward | None:
+    """A remote ssh:// engine publishes Open WebUI on *its* 127.0.0.1: an SSH forward brings it here, before
+    anything uses the local URL (the readiness wait already goes through it); None for a local engine."""
+    if engine.info.is_local or not is_ssh_endpoint(engine.info.endpoint):
+        return None
+    from owui_dev.ssh_forward import SshTarget, open_forward
+
+    host = SshTarget.from_endpoint(engine.info.endpoint).host
+    with reporter.activity(f"Opening an SSH forward to Open WebUI on {host}…"):
+        forward = open_forward(engine.info.endpoint, settings.name, remote_port)
+    teardown.undo(stack, forward.close, essential=True)
+    reporter.step(
+        f"Open WebUI runs on the remote host {host}; reached through an SSH forward "
+        f"(127.0.0.1:{forward.local_port} here → 127.0.0.1:{remote_port} there)"
+    )
+    return forward
+
+
 def _wait_ready(engine: DockerEngine, settings: UpSettings, local_url: str, reporter: Reporter) -> None:
     def probe() -> bool:
         return openwebui.is_healthy(openwebui.health(local_url, timeout=1.0))
@@ -758,8 +800,10 @@ def _watch(
     sleep: Callable[[float], None] = time.sleep,
     wait: Callable[[float, Announcement], None] | None = None,
     outside: Callable[[], None] | None = None,
+    forward: SshForward | None = None,
 ) -> None:
-    """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves.
+    """Stay in the foreground until Ctrl+C / SIGTERM, keeping an eye on both halves (and the SSH forward between
+    them, for a remote engine: one that drops is reopened on the same local port).
 
     The container dying ends the run with its logs (or restarts it with --restart); a tunnel that drops
     is reported, and once ngrok reconnects it is verified again and a changed URL is announced anew.
@@ -792,6 +836,11 @@ def _watch(
             _wait_ready(engine, settings, announcement.local_url, reporter)
         if not tunnel.agent_alive():
             raise problems.AGENT_DIED()
+        if forward is not None and not forward.alive():
+            reporter.warn(f"The SSH forward to {forward.target.host} ended ({forward.last_words()}); reopening it…")
+            forward.reopen()
+            reporter.event("ssh_forward_reopened", pid=forward.pid)
+            reporter.step(f"SSH forward reopened (pid {forward.pid})")
         for event in tunnel.session_events():
             if event == "down" and down_since is None:
                 down_since = time.monotonic()

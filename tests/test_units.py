@@ -16,6 +16,7 @@ from owui_dev.tunnel import redact, traffic_policy
         ("npipe:////./pipe/docker_engine", True),
         ("tcp://127.0.0.1:2375", True),
         ("ssh://me@build-server", False),
+        ("ssh://me@127.0.0.1:60022", False),  # a VM's sshd behind a port forward (Lima, Vagrant): not this machine
         ("tcp://10.0.0.5:2376", False),
     ],
 )
