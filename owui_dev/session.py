@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -51,28 +52,94 @@ class Teardown:
 
     A second Ctrl+C during teardown forces a quick exit: the step it interrupts and the slow ones after
     it are skipped — except ending the ngrok agent, which is quick and must never be left behind.
+    An `early` step needs nothing else undone before it (ending the agent): it starts in the background as
+    soon as the teardown begins, while the others run in order, and `join` (registered right after the run
+    lock, so it runs before the lock is released) waits for it. Its lines come first, so what the user is
+    told keeps one order whatever finishes first.
     """
 
     actions: list[str]
     forced: bool = False
+    early: list[_Background] = field(default_factory=list)
 
     def add(self, text: str) -> None:
+        self._begin_early()
         self.actions.append(text)
 
-    def undo(self, stack: ExitStack, step: Callable[[], list[str]], *, essential: bool = False) -> None:
+    def undo(
+        self, stack: ExitStack, step: Callable[[], list[str]], *, essential: bool = False, early: bool = False
+    ) -> None:
+        if early:
+            self.early.append(_Background(step, essential=essential))
+            stack.callback(self._begin_early)
+            return
+
         def run() -> None:
+            self._begin_early()
             if self.forced and not essential:
                 return
             try:
                 self.actions.extend(step())
             except (KeyboardInterrupt, Interrupted):
-                if not self.forced:
-                    self.forced = True
-                    self.add("second interrupt: exiting without waiting for the rest of the clean-up")
+                self._interrupted()
                 if essential:
                     self.actions.extend(step())
 
         stack.callback(run)
+
+    def join(self) -> None:
+        """Wait for the early steps; interrupted again, an essential one is done once more right here."""
+        self._begin_early()
+        lines: list[str] = []
+        for job in self.early:
+            try:
+                lines.extend(job.result())
+            except (KeyboardInterrupt, Interrupted):
+                self._interrupted()
+                if not job.essential:
+                    continue
+                lines.extend(job.step())
+        self.actions[:0] = lines
+
+    def _begin_early(self) -> None:
+        for job in self.early:
+            job.begin()
+
+    def _interrupted(self) -> None:
+        if not self.forced:
+            self.forced = True
+            self.add("second interrupt: exiting without waiting for the rest of the clean-up")
+
+
+class _Background:
+    """One early undo step in a thread of its own; `result` hands back its lines or raises its error."""
+
+    def __init__(self, step: Callable[[], list[str]], *, essential: bool) -> None:
+        self.step = step
+        self.essential = essential
+        self._thread: threading.Thread | None = None
+        self._lines: list[str] = []
+        self._error: BaseException | None = None
+
+    def begin(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="owui-dev-undo", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._lines = self.step()
+        except BaseException as err:  # noqa: BLE001 - raised again in the main thread by `result`
+            self._error = err
+
+    def result(self) -> list[str]:
+        self.begin()
+        assert self._thread is not None
+        while self._thread.is_alive():
+            self._thread.join(0.1)  # in slices: a Ctrl+C reaches the main thread at once
+        if self._error is not None:
+            raise self._error
+        return self._lines
 
 
 @contextlib.contextmanager
@@ -95,6 +162,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
     try:
         with sigterm_as_interrupt(), ExitStack() as stack:
             lock = stack.enter_context(RunLock.acquire(settings.name))
+            stack.callback(teardown.join)  # the early undo steps (the agent) end before the lock is let go
 
             # preflight: everything that can be checked before any side effect
             engine = DockerEngine.connect()
@@ -122,20 +190,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
 
             _ensure_ngrok_binary(binary, reporter)
-            _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
-
-            environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
-            container = _start_container(
-                engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
-            )
-            local_url = f"http://127.0.0.1:{container.host_port}"
-            _wait_ready(engine, settings, local_url, reporter)
-            access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
-            guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
-            if guest is not None:
-                access = replace(access, guest_email=guest.email, guest_password=guest.password)
-            access = replace(access, present=settings.present)
-
+            # The agent and its session (no tunnel yet: that waits until the instance is secured) come up in
+            # the background, while the image is checked and Open WebUI starts.
             tunnel = NgrokTunnel(
                 binary,
                 authtoken,
@@ -146,7 +202,26 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     oauth=settings.oauth, oauth_allow=settings.oauth_allow, cidrs=settings.allow_cidr
                 ),
             )
-            teardown.undo(stack, tunnel.close, essential=True)
+            teardown.undo(stack, tunnel.close, essential=True, early=True)
+            tunnel.start()
+            agent = _AgentNews(tunnel, reporter)
+            _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
+
+            environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
+            container = _start_container(
+                engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
+            )
+            local_url = f"http://127.0.0.1:{container.host_port}"
+            agent.check()
+            _prepare_imports(qr=not settings.json)
+            _wait_ready(engine, settings, local_url, reporter, also=agent.check)
+            access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
+            guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
+            if guest is not None:
+                access = replace(access, guest_email=guest.email, guest_password=guest.password)
+            access = replace(access, present=settings.present)
+
+            agent.wait()
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
                 info = tunnel.open(container.host_port or port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
@@ -576,8 +651,58 @@ def _start_container(
     return info
 
 
-def _wait_ready(engine: DockerEngine, settings: UpSettings, local_url: str, reporter: Reporter) -> None:
+class _AgentNews:
+    """Tells the user, once, that the agent's session is up, whenever it is first seen; raises its failure."""
+
+    def __init__(self, tunnel: NgrokTunnel, reporter: Reporter) -> None:
+        self.tunnel = tunnel
+        self.reporter = reporter
+        self.told = False
+
+    def check(self) -> None:
+        if not self.told and self.tunnel.session_ready():
+            self._tell()
+
+    def wait(self) -> None:
+        if not self.told and not self.tunnel.session_ready():
+            with self.reporter.activity("Waiting for the ngrok agent's session…"):
+                self.tunnel.wait_session()
+        self.check()
+
+    def _tell(self) -> None:
+        self.told = True
+        self.reporter.step("ngrok agent connected (the tunnel opens once Open WebUI is secured)")
+
+
+def _prepare_imports(*, qr: bool) -> None:
+    """What the steps after the wait import (the call checks; the QR, on a terminal), imported in the background
+    while Open WebUI starts: that wait is idle time. Only a head start: each step still imports what it uses."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            import websockets.sync.client  # noqa: F401
+
+            import owui_dev.readiness  # noqa: F401
+
+            ssl_context()
+            if qr:
+                import qrcode  # noqa: F401
+
+    threading.Thread(target=load, name="owui-dev-imports", daemon=True).start()
+
+
+def _wait_ready(
+    engine: DockerEngine,
+    settings: UpSettings,
+    local_url: str,
+    reporter: Reporter,
+    also: Callable[[], None] | None = None,
+) -> None:
+    """`also` runs at each poll: what else is coming up meanwhile (the agent) reports, or fails, there."""
+
     def probe() -> bool:
+        if also is not None:
+            also()
         return openwebui.is_healthy(openwebui.health(local_url, timeout=1.0))
 
     with reporter.waiting("Starting Open WebUI…") as on_tick:
