@@ -429,16 +429,13 @@ class NgrokTunnel:
 
     def _start_in_background(self) -> None:
         try:
-            from pyngrok import ngrok
+            from pyngrok import conf, ngrok  # noqa: F401 - conf: imported here, outside the lock below
             from pyngrok.exception import PyngrokError
 
-            config = self._make_config()
             with self._lock:
-                if self._closing:  # `close` came while the token file was being written: it goes too
-                    with contextlib.suppress(OSError):
-                        self._config_path.unlink()
+                if self._closing:  # the token file is written before `close` begins, or never
                     return
-                self._pyngrok_config = config
+                self._pyngrok_config = config = self._make_config()
             try:
                 with _agent_stderr_merged(self._spawn):
                     self._outcome["process"] = ngrok.get_ngrok_process(config)
