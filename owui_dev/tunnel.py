@@ -463,6 +463,8 @@ class NgrokTunnel:
                 self._worker.join(5)
                 raise self._unreachable()
             return False
+        if isinstance(self._outcome.get("crash"), OSError):  # the binary went away, or cannot run here
+            raise problems.AGENT_START_FAILED(detail=self._clean(str(self._outcome["crash"])), details=[])
         if "crash" in self._outcome:
             raise self._outcome["crash"]
         if "error" in self._outcome:

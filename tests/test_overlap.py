@@ -105,8 +105,8 @@ def test_an_agent_failure_found_while_open_webui_starts_ends_the_run_and_undoes_
     up_processes.append(up)
     assert up.wait(60) == 7
     events = _events(up)
-    # Found in the background, during the wait: Open WebUI never got as far as ready.
-    assert any(e["event"] == "waiting" for e in events)
+    # Found in the background, once the container had started: Open WebUI never got as far as ready.
+    assert any("Container " in str(e.get("message")) and " started" in str(e.get("message")) for e in events)
     assert not any("is ready on" in str(e.get("message")) for e in events)
     (error,) = [e for e in events if e["event"] == "error"]
     assert "ERR_NGROK_105" in str(error["message"])
@@ -143,3 +143,23 @@ def test_ctrl_c_ends_the_agent_while_a_slow_container_stop_is_still_going(
         f"kept the data volume {names.volume}",
     ]
     assert pid_gone(agent)
+
+
+def test_an_agent_binary_that_cannot_run_is_a_clear_error_and_the_run_is_undone(
+    docker_client, names, args, env, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Executable and present (so preflight lets it pass), but not a program this machine can run."""
+    from conftest import run_cli
+
+    binary = tmp_path / "ngrok"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01garbage, not for this machine")
+    binary.chmod(0o755)
+    args = [*args]
+    args[args.index("--ngrok-path") + 1] = str(binary)
+    result = run_cli("up", *args, env=env)
+    assert result.returncode == 7, result.stderr
+    assert "The ngrok agent could not start" in result.stderr
+    assert "ngrok version" in result.stderr
+    assert "Traceback" not in result.stderr
+    for container in docker_client.containers.list(all=True, filters={"name": names.container}):
+        assert container.status == "exited"
