@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -55,28 +56,94 @@ class Teardown:
 
     A second Ctrl+C during teardown forces a quick exit: the step it interrupts and the slow ones after
     it are skipped — except ending the ngrok agent, which is quick and must never be left behind.
+    An `early` step needs nothing else undone before it (ending the agent): it starts in the background as
+    soon as the teardown begins, while the others run in order, and `join` (registered right after the run
+    lock, so it runs before the lock is released) waits for it. Its lines come first, so what the user is
+    told keeps one order whatever finishes first.
     """
 
     actions: list[str]
     forced: bool = False
+    early: list[_Background] = field(default_factory=list)
 
     def add(self, text: str) -> None:
+        self._begin_early()
         self.actions.append(text)
 
-    def undo(self, stack: ExitStack, step: Callable[[], list[str]], *, essential: bool = False) -> None:
+    def undo(
+        self, stack: ExitStack, step: Callable[[], list[str]], *, essential: bool = False, early: bool = False
+    ) -> None:
+        if early:
+            self.early.append(_Background(step, essential=essential))
+            stack.callback(self._begin_early)
+            return
+
         def run() -> None:
+            self._begin_early()
             if self.forced and not essential:
                 return
             try:
                 self.actions.extend(step())
             except (KeyboardInterrupt, Interrupted):
-                if not self.forced:
-                    self.forced = True
-                    self.add("second interrupt: exiting without waiting for the rest of the clean-up")
+                self._interrupted()
                 if essential:
                     self.actions.extend(step())
 
         stack.callback(run)
+
+    def join(self) -> None:
+        """Wait for the early steps; interrupted again, an essential one is done once more right here."""
+        self._begin_early()
+        lines: list[str] = []
+        for job in self.early:
+            try:
+                lines.extend(job.result())
+            except (KeyboardInterrupt, Interrupted):
+                self._interrupted()
+                if not job.essential:
+                    continue
+                lines.extend(job.step())
+        self.actions[:0] = lines
+
+    def _begin_early(self) -> None:
+        for job in self.early:
+            job.begin()
+
+    def _interrupted(self) -> None:
+        if not self.forced:
+            self.forced = True
+            self.add("second interrupt: exiting without waiting for the rest of the clean-up")
+
+
+class _Background:
+    """One early undo step in a thread of its own; `result` hands back its lines or raises its error."""
+
+    def __init__(self, step: Callable[[], list[str]], *, essential: bool) -> None:
+        self.step = step
+        self.essential = essential
+        self._thread: threading.Thread | None = None
+        self._lines: list[str] = []
+        self._error: BaseException | None = None
+
+    def begin(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="owui-dev-undo", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._lines = self.step()
+        except BaseException as err:  # noqa: BLE001 - raised again in the main thread by `result`
+            self._error = err
+
+    def result(self) -> list[str]:
+        self.begin()
+        assert self._thread is not None
+        while self._thread.is_alive():
+            self._thread.join(0.1)  # in slices: a Ctrl+C reaches the main thread at once
+        if self._error is not None:
+            raise self._error
+        return self._lines
 
 
 @contextlib.contextmanager
@@ -99,6 +166,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
     try:
         with sigterm_as_interrupt(), ExitStack() as stack:
             lock = stack.enter_context(RunLock.acquire(settings.name))
+            stack.callback(teardown.join)  # the early undo steps (the agent) end before the lock is let go
 
             # preflight: everything that can be checked before any side effect
             engine: DockerEngine | None = None
@@ -116,16 +184,6 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     _gpu_preflight(engine, reporter)
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             authtoken = _authtoken(settings, reporter)
-            if settings.external:
-                served = provide_external(engine, settings, reporter)
-                stack.callback(teardown.add, f"left {served.label} running (owui-dev did not start it)")
-                _ensure_ngrok_binary(binary, reporter)
-            else:
-                assert engine is not None
-                served = _provide_own(engine, settings, binary, stack, teardown, reporter)
-            local_url, guest, model_source = served.local_url, served.guest, served.model_source
-            access = replace(served.access, present=settings.present)
-
             tunnel = NgrokTunnel(
                 binary,
                 authtoken,
@@ -136,7 +194,26 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     oauth=settings.oauth, oauth_allow=settings.oauth_allow, cidrs=settings.allow_cidr
                 ),
             )
-            teardown.undo(stack, tunnel.close, essential=True)
+            agent = _AgentNews(tunnel, reporter)
+
+            def start_agent() -> None:
+                # The agent and its session (no tunnel yet: that waits until the instance is secured) come up in
+                # the background, while the image is checked and Open WebUI starts.
+                teardown.undo(stack, tunnel.close, essential=True, early=True)
+                tunnel.start()
+
+            if settings.external:
+                served = provide_external(engine, settings, reporter)
+                stack.callback(teardown.add, f"left {served.label} running (owui-dev did not start it)")
+                _ensure_ngrok_binary(binary, reporter)
+                start_agent()
+            else:
+                assert engine is not None
+                served = _provide_own(engine, settings, binary, stack, teardown, reporter, start_agent, agent)
+            local_url, guest, model_source = served.local_url, served.guest, served.model_source
+            access = replace(served.access, present=settings.present)
+
+            agent.wait()
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
                 info = tunnel.open(served.port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
@@ -227,9 +304,14 @@ def _provide_own(
     stack: ExitStack,
     teardown: Teardown,
     reporter: Reporter,
+    start_agent: Callable[[], None],
+    agent: _AgentNews,
 ) -> Served:
     """owui-dev's own instance: its container made or reused, started, ready and secured, each start's undo on
-    the stack. (An Open WebUI someone else started comes from owui_dev.external instead.)"""
+    the stack. (An Open WebUI someone else started comes from owui_dev.external instead.)
+
+    The ngrok agent starts once nothing can be refused any more (`start_agent`), so that its session comes up
+    while the image is checked and Open WebUI starts; its failure is raised at the next poll (`agent`)."""
     existing = _existing_container(engine, settings.name)
     offer_attach(engine, settings, reporter)
     if settings.present and not settings.guest:
@@ -246,6 +328,7 @@ def _provide_own(
     model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
 
     _ensure_ngrok_binary(binary, reporter)
+    start_agent()
     _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
 
     environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
@@ -255,7 +338,9 @@ def _provide_own(
     forward = _forward(engine, settings, container.host_port or port, stack, teardown, reporter)
     local_port = forward.local_port if forward is not None else container.host_port or port
     local_url = f"http://127.0.0.1:{local_port}"
-    _wait_ready(engine, settings, local_url, reporter)
+    agent.check()
+    _prepare_imports(qr=not settings.json)
+    _wait_ready(engine, settings, local_url, reporter, also=agent.check)
     access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
     guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
     if guest is not None:
@@ -729,8 +814,58 @@ def _forward(
     return forward
 
 
-def _wait_ready(engine: DockerEngine, settings: UpSettings, local_url: str, reporter: Reporter) -> None:
+class _AgentNews:
+    """Tells the user, once, that the agent's session is up, whenever it is first seen; raises its failure."""
+
+    def __init__(self, tunnel: NgrokTunnel, reporter: Reporter) -> None:
+        self.tunnel = tunnel
+        self.reporter = reporter
+        self.told = False
+
+    def check(self) -> None:
+        if not self.told and self.tunnel.session_ready():
+            self._tell()
+
+    def wait(self) -> None:
+        if not self.told and not self.tunnel.session_ready():
+            with self.reporter.activity("Waiting for the ngrok agent's session…"):
+                self.tunnel.wait_session()
+        self.check()
+
+    def _tell(self) -> None:
+        self.told = True
+        self.reporter.step("ngrok agent connected (the tunnel opens once Open WebUI is secured)")
+
+
+def _prepare_imports(*, qr: bool) -> None:
+    """What the steps after the wait import (the call checks; the QR, on a terminal), imported in the background
+    while Open WebUI starts: that wait is idle time. Only a head start: each step still imports what it uses."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            import websockets.sync.client  # noqa: F401
+
+            import owui_dev.readiness  # noqa: F401
+
+            ssl_context()
+            if qr:
+                import qrcode  # noqa: F401
+
+    threading.Thread(target=load, name="owui-dev-imports", daemon=True).start()
+
+
+def _wait_ready(
+    engine: DockerEngine,
+    settings: UpSettings,
+    local_url: str,
+    reporter: Reporter,
+    also: Callable[[], None] | None = None,
+) -> None:
+    """`also` runs at each poll: what else is coming up meanwhile (the agent) reports, or fails, there."""
+
     def probe() -> bool:
+        if also is not None:
+            also()
         return openwebui.is_healthy(openwebui.health(local_url, timeout=1.0))
 
     with reporter.waiting("Starting Open WebUI…") as on_tick:

@@ -41,24 +41,28 @@ class _AgentSubprocess:
     The agent writes its fatal errors to stderr too ("ERROR:  authentication failed: ... Your authtoken:
     ..."), and pyngrok leaves stderr inherited, so they would land on our terminal unredacted and out of
     turn. Merged, they become log lines that pass through our redaction like every other.
+    `spawn` makes the process: the tunnel's own, so that a close racing the start either sees the agent or
+    prevents it.
     """
+
+    def __init__(self, spawn: Callable[..., subprocess.Popen[Any]]) -> None:
+        self._spawn = spawn
 
     def __getattr__(self, name: str) -> Any:
         return getattr(subprocess, name)
 
-    @staticmethod
-    def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:  # noqa: N802 - mirrors subprocess.Popen
+    def Popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:  # noqa: N802 - mirrors subprocess.Popen
         kwargs.setdefault("stderr", subprocess.STDOUT)
-        return subprocess.Popen(*args, **kwargs)
+        return self._spawn(*args, **kwargs)
 
 
 @contextlib.contextmanager
-def _agent_stderr_merged() -> Iterator[None]:
+def _agent_stderr_merged(spawn: Callable[..., subprocess.Popen[Any]] = subprocess.Popen) -> Iterator[None]:
     """While the agent is being started (its Popen), and only then: pyngrok's module is shared state."""
     from pyngrok import process
 
     original = getattr(process, "subprocess", subprocess)
-    setattr(process, "subprocess", _AgentSubprocess())  # noqa: B010 - pyngrok offers no stderr option
+    setattr(process, "subprocess", _AgentSubprocess(spawn))  # noqa: B010 - pyngrok offers no stderr option
     try:
         yield
     finally:
@@ -374,6 +378,14 @@ class NgrokTunnel:
         self.info: TunnelInfo | None = None
         # Session drops and recoveries the agent reports, read by the watcher in the main thread.
         self._events: queue.SimpleQueue[str] = queue.SimpleQueue()
+        # The agent starts in the background (`start`); `close` may come at any moment of that start.
+        self._lock = threading.Lock()
+        self._closing = False
+        self._ended = False
+        self._proc: subprocess.Popen[Any] | None = None
+        self._worker: threading.Thread | None = None
+        self._started_at = 0.0
+        self._outcome: dict[str, Any] = {}
 
     def _clean(self, text: str) -> str:
         return redact(text, [self.authtoken.value])
@@ -406,12 +418,73 @@ class NgrokTunnel:
         config.api_key = None
         return config
 
+    def start(self) -> None:
+        """Start the agent and its session in the background, with no endpoint yet, so that they overlap with
+        Open WebUI's start; `session_ready` / `open` report how it went. pyngrok is imported there too."""
+        if self._worker is not None:
+            return
+        self._started_at = time.monotonic()
+        self._worker = threading.Thread(target=self._start_in_background, name="ngrok-start", daemon=True)
+        self._worker.start()
+
+    def _start_in_background(self) -> None:
+        try:
+            from pyngrok import conf, ngrok  # noqa: F401 - conf: imported here, outside the lock below
+            from pyngrok.exception import PyngrokError
+
+            with self._lock:
+                if self._closing:  # the token file is written before `close` begins, or never
+                    return
+                self._pyngrok_config = config = self._make_config()
+            try:
+                with _agent_stderr_merged(self._spawn):
+                    self._outcome["process"] = ngrok.get_ngrok_process(config)
+            except PyngrokError as err:
+                self._outcome["error"] = err
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread, which raises it
+            self._outcome["crash"] = err
+
+    def _spawn(self, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+        """pyngrok's Popen of the agent: none once `close` has begun, and the process known at once."""
+        with self._lock:
+            if self._closing:
+                raise OSError("owui-dev is stopping: the ngrok agent is not started")
+            self._proc = subprocess.Popen(*args, **kwargs)
+            return self._proc
+
+    def session_ready(self) -> bool:
+        """Whether the agent's session is up (without waiting); its failure is raised as `open` would."""
+        if self._worker is None:
+            return False
+        if self._worker.is_alive():
+            if time.monotonic() - self._started_at > self.start_timeout + 2:
+                # pyngrok's own deadline passed, and it still reads: an agent that says nothing at all.
+                self._kill_agent()
+                self._worker.join(5)
+                raise self._unreachable()
+            return False
+        if isinstance(self._outcome.get("crash"), OSError):  # the binary went away, or cannot run here
+            raise problems.AGENT_START_FAILED(detail=self._clean(str(self._outcome["crash"])), details=[])
+        if "crash" in self._outcome:
+            raise self._outcome["crash"]
+        if "error" in self._outcome:
+            raise self._agent_error(self._outcome["error"])
+        return "process" in self._outcome
+
+    def wait_session(self) -> None:
+        """Until the agent's session is up (it is started if it was not); its failure is raised."""
+        self.start()
+        assert self._worker is not None
+        while not self.session_ready():
+            self._worker.join(0.1)
+
     def open(self, local_port: int) -> TunnelInfo:
+        """The HTTPS endpoint to `local_port`, once the agent's session is up."""
+        self.wait_session()
         from pyngrok import ngrok
         from pyngrok.exception import PyngrokError, PyngrokNgrokError, PyngrokNgrokHTTPError
 
-        self._pyngrok_config = config = self._make_config()
-        process = self._start_agent(config)
+        config, process = self._pyngrok_config, self._outcome["process"]
         options: dict[str, Any] = {}
         if self.domain:
             options["url"] = f"https://{self.domain}"
@@ -435,31 +508,6 @@ class NgrokTunnel:
         self.info = TunnelInfo(public_url, process.api_url, process.proc.pid)
         return self.info
 
-    def _start_agent(self, config: Any) -> Any:
-        """Start the agent in a worker thread, so a silent agent cannot hang us and Ctrl+C stays prompt."""
-        from pyngrok import ngrok
-        from pyngrok.exception import PyngrokError
-
-        outcome: dict[str, Any] = {}
-
-        def start() -> None:
-            try:
-                outcome["process"] = ngrok.get_ngrok_process(config)
-            except PyngrokError as err:
-                outcome["error"] = err
-
-        worker = threading.Thread(target=start, name="ngrok-start", daemon=True)
-        with _agent_stderr_merged():
-            worker.start()
-            worker.join(self.start_timeout + 2)
-        if worker.is_alive():
-            self._kill_agent()
-            worker.join(5)
-            raise self._unreachable()
-        if "error" in outcome:
-            raise self._agent_error(outcome["error"])
-        return outcome["process"]
-
     def _with_leftovers(self, error: OwuiDevError) -> OwuiDevError:
         """Too many sessions / URL online elsewhere: often our own agent from a run that was killed."""
         if any(code in error.message for code in ("ERR_NGROK_108", "ERR_NGROK_334")):
@@ -472,10 +520,19 @@ class NgrokTunnel:
         return error
 
     def _process_pid(self) -> int | None:
+        running = self._running()
+        return running.pid if running is not None else None
+
+    def _running(self) -> subprocess.Popen[Any] | None:
+        """The agent process: the one this tunnel spawned, else pyngrok's record of it."""
+        if self._proc is not None:
+            return self._proc
+        if self._pyngrok_config is None:
+            return None
         from pyngrok import process
 
         running = process._current_processes.get(self.binary.path)
-        return running.proc.pid if running is not None else None
+        return running.proc if running is not None else None
 
     def _agent_error(self, err: Any) -> OwuiDevError:
         detail = self._clean(str(getattr(err, "ngrok_error", None) or err))
@@ -518,43 +575,45 @@ class NgrokTunnel:
         return self.info.public_url
 
     def _kill_agent(self) -> None:
-        """End the agent and all it started, without pyngrok's lock, which a stuck start may hold."""
-        from pyngrok import process
-
-        running = process._current_processes.get(self.binary.path)
+        """End the agent and all it started, without pyngrok's lock, which a start in progress holds."""
+        running = self._running()
         if running is not None:
-            end_process_group(running.proc, grace=AGENT_STOP_GRACE)
+            end_process_group(running, grace=AGENT_STOP_GRACE)
 
     def agent_alive(self) -> bool:
-        from pyngrok import process
-
-        running = process._current_processes.get(self.binary.path)
-        return running is not None and running.proc.poll() is None
+        running = self._running()
+        return running is not None and running.poll() is None
 
     def close(self) -> list[str]:
-        """Disconnect, end the agent, delete the token file; returns what was done. Safe to call twice."""
-        done: list[str] = []
-        if self._pyngrok_config is None:
-            return done
-        from pyngrok import ngrok
-        from pyngrok.exception import PyngrokError
+        """End the agent (and with its session the tunnel), delete the token file; returns what was done.
 
-        config = self._pyngrok_config
+        Safe at any moment of a background start (nothing is spawned once it began) and to call twice. The
+        tunnel is not disconnected through the agent's API first: the agent ending takes its endpoint offline
+        with its session, and a round trip to ngrok would only make the teardown wait."""
+        with self._lock:
+            self._closing = True  # a start still on its way spawns nothing now
+        if self._worker is None or self._ended:
+            return []
+        done: list[str] = []
+        if self.info is not None and self.agent_alive():
+            done.append(f"closed the tunnel {self.info.public_url}")
+        pid = self._process_pid()
         try:
-            if self.info is not None and self.agent_alive():
-                with contextlib.suppress(PyngrokError, OSError):
-                    ngrok.disconnect(self.info.public_url, pyngrok_config=config)
-                done.append(f"closed the tunnel {self.info.public_url}")
-        finally:
             # Even when interrupted: the agent is never left running, nor its token file on disk.
-            self._pyngrok_config = None
-            pid = self.info.agent_pid if self.info else None
             self._kill_agent()
-            with contextlib.suppress(PyngrokError, OSError):
-                ngrok.kill(pyngrok_config=config)
+        finally:
             with contextlib.suppress(OSError):
                 self._config_path.unlink()
-        done.append(f"ended the ngrok agent{f' (pid {pid})' if pid else ''}")
+        self._ended = True
+        config, self._pyngrok_config = self._pyngrok_config, None
+        if config is not None and not self._worker.is_alive():
+            from pyngrok import ngrok
+            from pyngrok.exception import PyngrokError
+
+            with contextlib.suppress(PyngrokError, OSError):
+                ngrok.kill(pyngrok_config=config)  # pyngrok forgets the process (it has ended)
+        if pid is not None:
+            done.append(f"ended the ngrok agent (pid {pid})")
         return done
 
 

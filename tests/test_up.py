@@ -224,7 +224,8 @@ def test_container_crash_during_start_shows_its_logs(docker_client, names, base_
     assert "exited during start-up (exit code 3)" in result.stderr
     assert "Traceback" in result.stderr, "the container's own last log lines are shown"
     assert "owui-dev logs" in result.stderr
-    assert agent_records(env) == [], "no tunnel is opened for a container that never came up"
+    # The agent was starting meanwhile (no tunnel: that waits for a secured instance); it is ended.
+    assert all(pid_gone(int(r["pid"])) for r in agent_records(env)), "the agent outlived the failed start"  # type: ignore[arg-type]
     assert docker_client.containers.get(names.container).status == "exited"
 
 
@@ -235,7 +236,7 @@ def test_health_timeout_says_so_and_stops_the_container(docker_client, names, ba
     assert "did not answer /health within 3 s" in result.stderr
     assert "--timeout" in result.stderr
     assert docker_client.containers.get(names.container).status == "exited"
-    assert agent_records(env) == []
+    assert all(pid_gone(int(r["pid"])) for r in agent_records(env)), "the agent outlived the failed start"  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -251,7 +252,7 @@ def test_interrupt_while_waiting_undoes_the_start_and_exits_130(
     assert '"waiting"' in up.stderr, up.stderr
     assert up.interrupt(sig) == 130
     assert docker_client.containers.get(names.container).status == "exited"
-    assert agent_records(env) == []
+    assert all(pid_gone(int(r["pid"])) for r in agent_records(env)), "the agent outlived the interrupt"  # type: ignore[arg-type]
     assert "stopped the container" in up.stderr
 
 
