@@ -205,7 +205,12 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 tunnel.start()
 
             if settings.external:
-                served = provide_external(engine, settings, reporter)
+
+                def bring_here(remote_port: int) -> SshForward | None:
+                    assert engine is not None  # (only --attach, on an engine, has a port to bring here)
+                    return _forward(engine, settings, remote_port, stack, teardown, reporter)
+
+                served = provide_external(engine, settings, reporter, bring_here)
                 stack.callback(teardown.add, f"left {served.label} running (owui-dev did not start it)")
                 _ensure_ngrok_binary(binary, reporter)
                 start_agent()
