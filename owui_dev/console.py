@@ -95,7 +95,8 @@ class Reporter(Protocol):
     def activity(self, text: str) -> contextlib.AbstractContextManager[None]: ...
     def pull(self, ref: str) -> contextlib.AbstractContextManager[Callable[[PullProgress], None]]: ...
     def waiting(self, text: str) -> contextlib.AbstractContextManager[Callable[[float, str], None]]: ...
-    def announce(self, announcement: Announcement, *, again: bool = False) -> None: ...
+    def announce_head(self, announcement: Announcement) -> None: ...
+    def announce(self, announcement: Announcement, *, again: bool = False, head_shown: bool = False) -> None: ...
     def stopped(self, actions: Sequence[str]) -> None: ...
     def checks(self, checks: Sequence[Check]) -> None: ...
     def ask_secret(self, prompt: str) -> str | None: ...
@@ -185,8 +186,9 @@ class HumanReporter:
 
             yield update
 
-    def announce(self, a: Announcement, *, again: bool = False) -> None:
-        from rich.padding import Padding
+    def announce_head(self, a: Announcement) -> None:
+        """The warning, the URL and its QR code, as soon as the URL is verified: the phone can scan while the
+        call-path checks run; `announce(..., head_shown=True)` then adds the rest under it."""
         from rich.panel import Panel
         from rich.text import Text
 
@@ -217,6 +219,14 @@ class HumanReporter:
             out.print(f"  {_escape(note)}")
         if a.present and a.guest is not None:
             self.guest_sign_in(*a.guest)
+
+    def announce(self, a: Announcement, *, again: bool = False, head_shown: bool = False) -> None:
+        from rich.padding import Padding
+        from rich.text import Text
+
+        out = self.out
+        if not head_shown:
+            self.announce_head(a)
         if a.checks and not again:
             out.print("  [bold]Call readiness[/]")
             out.print(checks_table(a.checks, indent=2))
@@ -402,7 +412,10 @@ class JsonReporter:
         self.event("waiting", message=text)
         yield lambda elapsed, line: None
 
-    def announce(self, announcement: Announcement, *, again: bool = False) -> None:
+    def announce_head(self, announcement: Announcement) -> None:
+        """Machines hear of the verified URL from the `url` event; stdout keeps its one `ready` object."""
+
+    def announce(self, announcement: Announcement, *, again: bool = False, head_shown: bool = False) -> None:
         # stdout carries one object, once; a later URL change is a `tunnel_up` event on stderr.
         if not again:
             self._emit(sys.stdout, announcement.as_json())

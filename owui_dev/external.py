@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -207,13 +207,22 @@ def offer_attach(engine: DockerEngine, settings: UpSettings, reporter: Reporter)
         reporter.event("attach_offer", container=info.name, image=info.image, hint=f"owui-dev up --attach {info.name}")
 
 
-def provide(engine: DockerEngine | None, settings: UpSettings, reporter: Reporter) -> Served:
-    """Find the instance, make sure it answers like Open WebUI and is safe to put on a public URL; change nothing."""
+def provide(
+    engine: DockerEngine | None,
+    settings: UpSettings,
+    reporter: Reporter,
+    bring_here: Callable[[int], SshForward | None] | None = None,
+) -> Served:
+    """Find the instance, make sure it answers like Open WebUI and is safe to put on a public URL; change nothing.
+
+    `bring_here(port)`: for a remote ssh:// engine, the SSH forward that brings the attached container's
+    published port to this machine (None for a local engine)."""
     from owui_dev.ollama import OllamaSource, SourceKind, plan
 
+    forward = None
     if settings.attach is not None:
         assert engine is not None  # --attach connects to the engine first
-        info, local_url, port = _attached(engine, settings, reporter)
+        info, local_url, port, forward = _attached(engine, settings, reporter, bring_here)
         label = info.name
         environment = info.environment
         lan = info.host_ip in ALL_INTERFACES
@@ -239,10 +248,16 @@ def provide(engine: DockerEngine | None, settings: UpSettings, reporter: Reporte
         environment=environment,
         container=info,
         lan_url=lan_url,
+        forward=forward,
     )
 
 
-def _attached(engine: DockerEngine, settings: UpSettings, reporter: Reporter) -> tuple[ContainerInfo, str, int]:
+def _attached(
+    engine: DockerEngine,
+    settings: UpSettings,
+    reporter: Reporter,
+    bring_here: Callable[[int], SshForward | None] | None,
+) -> tuple[ContainerInfo, str, int, SshForward | None]:
     name = settings.attach
     assert name is not None
     info = engine.find(name)
@@ -257,8 +272,12 @@ def _attached(engine: DockerEngine, settings: UpSettings, reporter: Reporter) ->
     if info.host_ip not in ALL_INTERFACES | {"127.0.0.1"}:
         raise problems.ATTACH_NO_PORT(name=name, where=f"publishes it on {info.host_ip} only")
     _refuse_unsafe_environment(info)
-    local_url = f"http://127.0.0.1:{info.host_port}"
     reporter.step(f"Container {name} runs ({info.image}, port {info.host_port}); owui-dev will not stop or change it")
+    forward = bring_here(info.host_port) if bring_here is not None else None
+    if forward is None and not engine.info.is_local:  # a remote engine that is not ssh://: out of reach
+        raise problems.ATTACH_NO_PORT(name=name, where=f"publishes it on the host of the engine {engine.info.endpoint}")
+    port = forward.local_port if forward is not None else info.host_port
+    local_url = f"http://127.0.0.1:{port}"
 
     def probe() -> bool:
         return openwebui.is_healthy(openwebui.health(local_url, timeout=1.0))
@@ -267,7 +286,7 @@ def _attached(engine: DockerEngine, settings: UpSettings, reporter: Reporter) ->
         with reporter.waiting(f"Waiting for Open WebUI in {name}…") as on_tick:
             engine.wait_until_ready(name, probe, timeout=settings.timeout, on_tick=on_tick)
     _answers_at_url(local_url)
-    return info, local_url, info.host_port
+    return info, local_url, port, forward
 
 
 def _refuse_unsafe_environment(info: ContainerInfo) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from owui_dev import openwebui, problems
 from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
@@ -28,7 +28,7 @@ from owui_dev.external import provide as provide_external
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context, untrusted_certificate
 from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
-from owui_dev.readiness import CallTarget, run_call_checks
+from owui_dev.readiness import CallReport, CallTarget, run_call_checks
 from owui_dev.security import (
     Access,
     container_environment,
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from owui_dev.console import HumanReporter
     from owui_dev.guest import Guest
     from owui_dev.variants import Variant
+
+T = TypeVar("T")
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -203,7 +205,12 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 tunnel.start()
 
             if settings.external:
-                served = provide_external(engine, settings, reporter)
+
+                def bring_here(remote_port: int) -> SshForward | None:
+                    assert engine is not None  # (only --attach, on an engine, has a port to bring here)
+                    return _forward(engine, settings, remote_port, stack, teardown, reporter)
+
+                served = provide_external(engine, settings, reporter, bring_here)
                 stack.callback(teardown.add, f"left {served.label} running (owui-dev did not start it)")
                 _ensure_ngrok_binary(binary, reporter)
                 start_agent()
@@ -228,12 +235,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 environment=served.environment,
                 model_source=model_source,
             )
-            with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
-                call = run_call_checks(target)
-                if guest is not None:
-                    call = replace(call, checks=[*call.checks, _guest_check(target, guest, call.models)])
-            model = _call_model(settings, call.models, reporter)
-            announcement = Announcement(
+            # The call-path checks run in the background while the URL and its QR code are shown: the phone can
+            # scan meanwhile. Only --call waits for them first: its QR code opens a call with a model they find.
+            checks = _in_background(lambda: _call_checks(target, guest))
+            reporter.event("url", public_url=info.public_url, local_url=local_url)
+            head = Announcement(
                 public_url=info.public_url,
                 local_url=local_url,
                 container_name=served.label,
@@ -243,10 +249,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 qr_style=_qr_style(settings),
                 present=settings.present,
                 notes=access.notes(),
-                checks=call.checks,
                 call=settings.call,
-                model=model,
-                phone_steps=phone_steps(settings, model, access),
                 phone_notes=phone_notes(settings),
                 extra={
                     "agent_pid": info.agent_pid,
@@ -260,13 +263,25 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             )
             if served.external:
                 stop_hint = f"Press Ctrl+C to stop the tunnel ({served.label} keeps running: not started by owui-dev)."
-                announcement = replace(announcement, stop_hint=stop_hint)
+                head = replace(head, stop_hint=stop_hint)
             if served.lan_url:
                 reporter.warn(lan_warning(served))
             wait = _keys(reporter, stack)  # from here on, keys answer (on a terminal)
-            announcement = replace(announcement, qr_png=_save_qr(settings, announcement.qr_url), keys=wait is not None)
-            reporter.announce(announcement)
+            head_shown = not settings.call
+            if head_shown:
+                head = replace(head, qr_png=_save_qr(settings, head.qr_url), keys=wait is not None)
+                announced = True  # the URL is out: from here on, Ctrl+C is the normal way to stop
+                reporter.announce_head(head)
+            with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
+                call = checks()
+            model = _call_model(settings, call.models, reporter)
+            steps = phone_steps(settings, model, access)
+            announcement = replace(head, checks=call.checks, model=model, phone_steps=steps)
+            if not head_shown:
+                qr_png = _save_qr(settings, announcement.qr_url)
+                announcement = replace(announcement, qr_png=qr_png, keys=wait is not None)
             announced = True
+            reporter.announce(announcement, head_shown=head_shown)
             lock.publish(_record(announcement, settings, model_source))
             if settings.open_browser:
                 _open_in_browser(announcement.qr_url, reporter)
@@ -295,6 +310,38 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
         _finish(reporter, teardown, settings, failed=True)
         raise
     _finish(reporter, teardown, settings)
+
+
+def _call_checks(target: CallTarget, guest: Guest | None) -> CallReport:
+    call = run_call_checks(target)
+    if guest is not None:
+        call = replace(call, checks=[*call.checks, _guest_check(target, guest, call.models)])
+    return call
+
+
+def _in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Start `work` in a daemon thread (an interrupt never waits for it); the returned call waits for its
+    result, or raises its error, in the caller's thread."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread, raised there
+            outcome.append((False, err))
+
+    thread = threading.Thread(target=run, name="owui-dev-background", daemon=True)
+    thread.start()
+
+    def result() -> T:
+        while thread.is_alive():
+            thread.join(0.1)  # short joins: Ctrl+C reaches the main thread meanwhile
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    return result
 
 
 def _provide_own(

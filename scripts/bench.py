@@ -4,13 +4,16 @@ Every line sets an `owui-dev` figure against a baseline measured in the same run
 
   --help / --version     vs `python -c pass`, and vs the same command with docker, pyngrok, rich and qrcode
                          imported eagerly (what the lazy imports save)
-  time to URL, warm      `up --json` from process start to its `ready` line, the container existing and stopped,
+  time to URL, warm      `up --json` from process start to its `url` event (the public URL verified; a terminal
+                         shows it and its QR code then), the container existing and stopped,
                          vs scripts/by-hand (docker start, a curl loop on /health, the agent, a tunnel through
                          its API, one request through the public URL) on the same container
   time to URL, cold      the same with no container: `up` creates it, scripts/by-hand --cold `docker run`s one
                          with the same image, port, volume and environment
   ... with a 0.8 s agent session: the stand-in agent takes as long as a real agent over the internet
                          (FAKE_NGROK_SESSION_DELAY, both sides get the same agent)
+  ... call checks done   the same runs until the `ready` line, once the call-path checks are done (no target:
+                         the by-hand script checks nothing of the call path)
   Ctrl+C                 SIGINT to `up` while it serves, until it has exited with the container stopped, vs
                          `docker stop` of the same running container (during the by-hand runs)
   peak RSS               VmHWM of the `up` process while serving (after its ready line and one watch cycle),
@@ -264,13 +267,33 @@ class Bench:
                 proc.kill()
                 proc.wait(10)
 
-    def up(self, delay: float | None) -> tuple[float, float, float]:
-        """One `up`: (seconds to its ready line, seconds from SIGINT to exit, peak RSS in bytes)."""
+    def up(self, delay: float | None) -> tuple[float, float, float, float]:
+        """One `up`: (seconds to its `url` event, to its ready line, from SIGINT to exit; peak RSS in bytes)."""
         started = time.perf_counter()
-        proc = self.start(self.up_argv(), {**self.agent_env(delay), "PYTHONFAULTHANDLER": "1"}, "up.log")
+        log_file = (self.work / "up.log").open("w")
+        env = {**self.agent_env(delay), "PYTHONFAULTHANDLER": "1"}
+        proc = subprocess.Popen(
+            self.up_argv(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env
+        )
+        self.children.append(proc)
+        url_at: list[float] = []
+
+        def pump_stderr() -> None:  # into up.log, noting when the verified URL is announced
+            assert proc.stderr is not None
+            with log_file:
+                for text in proc.stderr:
+                    if not url_at and '"event":"url"' in text:
+                        url_at.append(time.perf_counter())
+                    log_file.write(text)
+                    log_file.flush()
+
+        threading.Thread(target=pump_stderr, daemon=True).start()
         line = self.wait_line(proc, lambda text: '"event":"ready"' in text, "owui-dev up", "up.log")
         ready = time.perf_counter() - started
         json.loads(line)
+        if not url_at:
+            raise RuntimeError(f"up gave its ready line without a url event before it:\n{self.tail('up.log')}")
+        to_url = url_at[0] - started
         time.sleep(WATCH_CYCLE)
         rss = vm_hwm(proc.pid)
         started = time.perf_counter()
@@ -286,7 +309,7 @@ class Bench:
         stopped = time.perf_counter() - started
         if code != 0 or self.running(self.name):
             raise RuntimeError(f"up exited {code}, container running: {self.running(self.name)}\n{self.tail('up.log')}")
-        return ready, stopped, rss
+        return to_url, ready, stopped, rss
 
     def up_on_terminal(self) -> float:
         """Peak RSS (bytes) of one warm `up` on a pseudo-terminal, as a person runs it: rich, colours, the QR."""
@@ -371,14 +394,16 @@ def vm_hwm(pid: int) -> float:
 
 def up_lines(bench: Bench, rounds: int) -> list[Line]:
     ready = {key: Series() for key in ("warm", "cold", "warm slow", "cold slow")}
+    checked = {key: Series() for key in ready}  # the ready line: the URL and the call-path checks done
     by_hand = {key: Series() for key in ready}
     interrupt, docker_stop, rss = Series(), Series(), Series()
 
     def ours(key: str, delay: float | None, cold: bool) -> None:
         if cold:
             bench.docker("rm", "-f", bench.name)
-        seconds_to_url, seconds_to_exit, peak = bench.up(delay)
+        seconds_to_url, seconds_to_ready, seconds_to_exit, peak = bench.up(delay)
         ready[key].values.append(seconds_to_url)
+        checked[key].values.append(seconds_to_ready)
         interrupt.values.append(seconds_to_exit)
         rss.values.append(peak)
 
@@ -419,6 +444,10 @@ def up_lines(bench: Bench, rounds: int) -> list[Line]:
         else:
             target, met = "<= 1.05x or +0.1 s", ratio <= 1.05 or mine.median - base.median <= 0.1
         lines.append(Line(label, mine, "scripts/by-hand", base, target, met, seconds, ratio))
+    for key in ready:  # no target: the by-hand script checks nothing of the call path
+        label = "  ... call checks done (ready line), " + key.replace(" slow", f", {AGENT_DELAY} s agent session")
+        ratio = checked[key].median / by_hand[key].median
+        lines.append(Line(label, checked[key], "scripts/by-hand", by_hand[key], "-", None, seconds, ratio))
     ratio = interrupt.median / docker_stop.median
     lines.append(
         Line(

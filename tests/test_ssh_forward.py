@@ -351,3 +351,46 @@ def test_a_forward_without_an_ssh_client_is_the_forward_error(tmp_path: Path, mo
     assert "there is no `ssh` command on PATH" in str(error)
     assert error.hint is not None
     assert "ssh -N -L 127.0.0.1:3000:127.0.0.1:3000 -p 2222 me@gpu-box.example" in error.hint
+
+
+def test_attach_on_an_ssh_engine_serves_the_container_through_an_ssh_forward(  # type: ignore[no-untyped-def]
+    docker_client, names, fake_image, env, up_processes, sshd, isolated_home: Path
+) -> None:
+    """`up --attach NAME` on a remote engine: that host's published port is brought here the same way, and the
+    container (not owui-dev's) keeps running after Ctrl+C."""
+    from conftest import AGENT_PATH
+
+    name = f"{names.container}-theirs"
+    names.extra_containers.append(name)
+    names.extra_volumes.append(f"{name}-data")
+    port = free_port()
+    container = docker_client.containers.run(
+        fake_image,
+        name=name,
+        detach=True,
+        environment={"WEBUI_ADMIN_EMAIL": "owner@example.com", "WEBUI_ADMIN_PASSWORD": "their-own-password-1"},
+        ports={"8080/tcp": ("127.0.0.1", port)},
+        volumes={f"{name}-data": {"bind": "/app/backend/data", "mode": "rw"}},
+    )
+    server = sshd()
+    up = UpProcess(["--attach", name, "--ngrok-path", AGENT_PATH, "--json"], {**env, **server.env})
+    up_processes.append(up)
+    ready = up.wait_for_json(timeout=180)
+
+    forward = ready["ssh_forward"]
+    assert isinstance(forward, dict), ready
+    assert forward["remote_port"] == port
+    local_port = forward["local_port"]
+    assert local_port != port
+    assert ready["local_url"] == f"http://127.0.0.1:{local_port}"
+    with urllib.request.urlopen(f"{ready['inspector_url']}/api/tunnels", timeout=10) as answer:
+        [tunnel] = json.load(answer)["tunnels"]
+    assert str(tunnel["config"]["addr"]).rsplit(":", 1)[-1].rstrip("/") == str(local_port), tunnel
+    status, body = https_get(f"{ready['public_url']}/health", env["SSL_CERT_FILE"])
+    assert (status, json.loads(body)) == (200, {"status": True})
+
+    pid = int(forward["pid"])
+    assert up.interrupt(signal.SIGINT) == 0
+    assert pid_gone(pid), "the SSH forward outlived owui-dev"
+    container.reload()
+    assert container.status == "running", "an attached container keeps running"
