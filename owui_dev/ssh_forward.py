@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -249,13 +248,6 @@ def leftover_forwards(run_name: str) -> list[int]:
 
 
 def end_leftover_forwards(run_name: str) -> list[int]:
-    ended = []
-    for pid in leftover_forwards(run_name):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            # It led a process group of its own (start_new_session): end all of it, as `close` does.
-            if hasattr(os, "killpg") and os.getpgid(pid) == pid:
-                os.killpg(pid, signal.SIGTERM)
-            else:
-                os.kill(pid, signal.SIGTERM)
-            ended.append(pid)
-    return ended
+    from owui_dev.processes import end_leader
+
+    return [pid for pid in leftover_forwards(run_name) if end_leader(pid)]

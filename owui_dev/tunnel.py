@@ -259,17 +259,9 @@ def leftover_agents(run_name: str | None = None, *, own_run: str | None = None) 
 
 
 def end_leftover_agents(run_name: str) -> list[int]:
-    import signal
+    from owui_dev.processes import end_leader
 
-    ended = []
-    for pid in leftover_agents(run_name):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            # The agent leads a process group of its own (start_new_session): end all of it, as `close` does.
-            if hasattr(os, "killpg") and os.getpgid(pid) == pid:
-                os.killpg(pid, signal.SIGTERM)
-            else:
-                os.kill(pid, signal.SIGTERM)
-            ended.append(pid)
+    ended = [pid for pid in leftover_agents(run_name) if end_leader(pid)]
     with contextlib.suppress(OSError):
         agent_config_path(run_name).unlink()
     return ended
