@@ -121,13 +121,11 @@ class Access:
         }
 
 
-def _release_notes_seen(local_url: str, signed_in: HttpAnswer, email: str, reporter: Reporter) -> None:
+def _release_notes_seen(local_url: str, signed_in: HttpAnswer, email: str, version: str, reporter: Reporter) -> None:
     """Open WebUI's "What's New" dialog would cover the phone's screen (and the call): marked as read, as
     its own dismissal does, for the admin owui-dev created only. Not worth failing `up` for."""
     body = signed_in.json()
     token = body.get("token") if isinstance(body, dict) else None
-    config = openwebui.public_config(local_url)
-    version = config.version if config is not None else ""
     if token and version and openwebui.mark_version_seen(local_url, str(token), version):
         reporter.step(f"Open WebUI {version}'s “What's New” marked as read for {email}")
         return
@@ -181,10 +179,11 @@ def secure_instance(
         admin_email, admin_password = secrets.admin_email, secrets.admin_password
         reporter.step(f"Admin account {secrets.admin_email} signs in")
         if secrets.admin_created:
-            _release_notes_seen(local_url, signed_in, secrets.admin_email, reporter)
+            _release_notes_seen(local_url, signed_in, secrets.admin_email, config.version, reporter)
     else:
         reporter.note("This instance already has accounts: they sign in as before; owui-dev created none.")
-    after = openwebui.public_config(local_url)
+    # Read again only after owui-dev claimed the instance itself: otherwise nothing here changed it.
+    after = openwebui.public_config(local_url) if config.onboarding else config
     if after is None or after.onboarding:
         raise problems.STILL_NO_ADMIN()
     if after.signup_enabled:

@@ -523,6 +523,9 @@ def main() -> int:
     # own is reset to the default in every child it starts.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     began = time.monotonic()
+    # An installed owui-dev has its bytecode (pip compiles it on install); a checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 (as here) would compile every module on every start, which no user pays.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "owui_dev")], check=True)
     log(f"command start-up, {options.cli_rounds} alternated rounds…")
     lines = cli_lines(options.cli_rounds)
     if not options.skip_up:
