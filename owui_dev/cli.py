@@ -28,7 +28,7 @@ from owui_dev.config import (
 )
 from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
-from owui_dev.sources import SettingsCommand, config_options
+from owui_dev.sources import SettingsCommand, config_options, setting_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,7 +85,7 @@ def _common(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _name_option(command: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
+    return setting_option(
         "--name",
         default=DEFAULT_NAME,
         show_default=True,
@@ -95,7 +95,7 @@ def _name_option(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def _qr_style_option(command: Callable[P, R]) -> Callable[P, R]:
-    return click.option(
+    return setting_option(
         "--qr",
         "qr_style",
         type=click.Choice([QrStyle.HALF.value, QrStyle.FULL.value]),
@@ -185,128 +185,132 @@ def cli() -> None:
 
 @cli.command(cls=SettingsCommand)
 @_name_option
-@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image to run.")
-@click.option(
+@setting_option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image to run.")
+@setting_option(
     "--pull",
     type=click.Choice([p.value for p in PullPolicy]),
     default=PullPolicy.MISSING.value,
     show_default=True,
     help="When to pull the image.",
 )
-@click.option(
+@setting_option(
     "--port",
     type=int,
     default=None,
     help=f"Local port for Open WebUI on 127.0.0.1 [default: {DEFAULT_PORT}, or the next free one if busy].",
 )
-@click.option("--volume", default=DEFAULT_VOLUME, show_default=True, help="Named volume that keeps the data.")
-@click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="Setting passed to Open WebUI (repeatable).")
-@click.option(
+@setting_option("--volume", default=DEFAULT_VOLUME, show_default=True, help="Named volume that keeps the data.")
+@setting_option("--env", "env", multiple=True, metavar="KEY=VALUE", help="Setting passed to Open WebUI (repeatable).")
+@setting_option(
     "--timeout",
     type=float,
     default=DEFAULT_READY_TIMEOUT,
     show_default=True,
     help="Seconds to wait for Open WebUI to become healthy (first start downloads models).",
 )
-@click.option(
+@setting_option(
     "--ngrok-path",
     type=click.Path(dir_okay=False, path_type=str),
     default=None,
     help="ngrok binary to use [env NGROK_PATH; else `ngrok` on PATH; else a managed download].",
 )
-@click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
-@click.option("--domain", default=None, help="Your ngrok static domain, e.g. my-name.ngrok-free.app.")
-@click.option(
+@setting_option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
+@setting_option("--domain", default=None, help="Your ngrok static domain, e.g. my-name.ngrok-free.app.")
+@setting_option(
     "--region",
     type=click.Choice(NGROK_REGIONS),
     default=None,
     help="ngrok region [default: the agent picks the nearest].",
 )
 @_qr_style_option
-@click.option("--no-qr", is_flag=True, help="Print the URL without a QR code.")
-@click.option(
+@setting_option("--no-qr", is_flag=True, help="Print the URL without a QR code.")
+@setting_option(
     "--qr-png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save the QR as PNG."
 )
-@click.option("--keep", is_flag=True, help="Leave the container running after Ctrl+C.")
-@click.option("--restart", is_flag=True, help="Restart Open WebUI if its container dies while serving (up to 5 times).")
-@click.option(
+@setting_option("--keep", is_flag=True, help="Leave the container running after Ctrl+C.")
+@setting_option(
+    "--restart", is_flag=True, help="Restart Open WebUI if its container dies while serving (up to 5 times)."
+)
+@setting_option(
     "--admin-email", default=None, help="E-mail of the admin created on a fresh instance [default: admin@localhost]."
 )
-@click.option("--admin-password", default=None, help="Its password [default: a generated one, kept for you].")
-@click.option(
+@setting_option("--admin-password", default=None, help="Its password [default: a generated one, kept for you].")
+@setting_option(
     "--allow-no-auth",
     is_flag=True,
     help="Allow a public tunnel to an instance with WEBUI_AUTH=False (anyone is admin).",
 )
-@click.option(
+@setting_option(
     "--oauth",
     type=click.Choice([p.value for p in OAuthProvider]),
     default=None,
     help="Gate the URL with ngrok OAuth: visitors sign in with this provider first.",
 )
-@click.option(
+@setting_option(
     "--oauth-allow", multiple=True, metavar="EMAIL|DOMAIN", help="Only these OAuth identities get through (repeatable)."
 )
-@click.option(
+@setting_option(
     "--allow-cidr", multiple=True, metavar="CIDR", help="Only these client addresses get through (repeatable)."
 )
-@click.option(
+@setting_option(
     "--call",
     is_flag=True,
     help="The QR code opens a new chat straight in voice-call mode (Open WebUI asks to confirm first).",
 )
-@click.option("--model", default=None, metavar="ID", help="Model for --call [default: the first the instance offers].")
-@click.option("--open", "open_browser", is_flag=True, help="Also open the URL in this machine's browser (for demos).")
-@click.option(
+@setting_option(
+    "--model", default=None, metavar="ID", help="Model for --call [default: the first the instance offers]."
+)
+@setting_option("--open", "open_browser", is_flag=True, help="Also open the URL in this machine's browser (for demos).")
+@setting_option(
     "--no-ollama-detect",
     is_flag=True,
     help="Do not connect an Ollama found on this machine (127.0.0.1:11434) to Open WebUI.",
 )
-@click.option(
+@setting_option(
     "--check-voice",
     is_flag=True,
     help="Once the URL is announced, also send a spoken clip through it to speech-to-text (see `check --voice`).",
 )
-@click.option(
+@setting_option(
     "--guest",
     is_flag=True,
     help="Also create a shared guest account (role user, generated password) for an audience; removed on the way out.",
 )
-@click.option("--guest-email", default=None, metavar="EMAIL", help="The guest's e-mail [default: guest@localhost].")
-@click.option("--keep-guest", is_flag=True, help="Keep the guest account (and its chats) after the run.")
-@click.option(
+@setting_option("--guest-email", default=None, metavar="EMAIL", help="The guest's e-mail [default: guest@localhost].")
+@setting_option("--keep-guest", is_flag=True, help="Keep the guest account (and its chats) after the run.")
+@setting_option(
     "--present",
     is_flag=True,
     help="Output for a projector: no admin password, the guest's sign-in large, the QR code in full blocks.",
 )
-@click.option(
+@setting_option(
     "--gpu", is_flag=True, help="Open WebUI's CUDA image (:cuda) with the engine's NVIDIA GPUs (as `--gpus all`)."
 )
-@click.option(
+@setting_option(
     "--bundled-ollama",
     is_flag=True,
     help="Open WebUI's image with Ollama inside (:ollama); its models stay in the volume NAME-ollama.",
 )
-@click.option(
+@setting_option(
     "--version",
     "openwebui_version",
     default=None,
     metavar="X.Y.Z",
     help="Pin an Open WebUI release: its official tag (:vX.Y.Z, with --gpu/--bundled-ollama :vX.Y.Z-cuda/-ollama).",
 )
-@click.option(
+@setting_option(
     "--url",
     default=None,
     metavar="http://127.0.0.1:PORT",
     help="Serve an Open WebUI that already runs at this local address (e.g. `open-webui serve`); no container.",
 )
-@click.option(
+@setting_option(
     "--attach",
     default=None,
     metavar="NAME",
     help="Serve this running Open WebUI container that owui-dev did not make; it is never stopped or changed.",
 )
-@click.option("--basic-auth", default=None, hidden=True)
+@setting_option("--basic-auth", default=None, hidden=True)
 @_config_option
 @_common
 @_boundary
@@ -467,20 +471,20 @@ def _sign_in_text(email: str | None, password: str | None, *, show_password: boo
 
 @cli.command(cls=SettingsCommand)
 @_name_option
-@click.option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image `up` would run.")
-@click.option(
+@setting_option("--image", default=DEFAULT_IMAGE, show_default=True, help="Open WebUI image `up` would run.")
+@setting_option(
     "--port",
     type=int,
     default=None,
     help=f"Local port `up` would use on 127.0.0.1 [default: {DEFAULT_PORT}, or the next free one if busy].",
 )
-@click.option(
+@setting_option(
     "--ngrok-path",
     type=click.Path(dir_okay=False, path_type=str),
     default=None,
     help="ngrok binary to check [env NGROK_PATH; else `ngrok` on PATH; else the managed download].",
 )
-@click.option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
+@setting_option("--authtoken", default=None, help="ngrok authtoken [env NGROK_AUTHTOKEN; else ngrok's own config].")
 @_config_option
 @_common
 @_boundary

@@ -79,18 +79,23 @@ class LayeredOption(click.Option):
         return super().get_error_hint(ctx)
 
 
-class SettingsCommand(click.Command):
-    """A command that takes `up`'s settings: each option layered and given its environment variable.
+def setting_option(*declarations: str, **attributes: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """@click.option for a setting of `up`: layered (LayeredOption). Adding a setting stays one such option,
+    plus its FLAGS / FILE_KEYS entries in config.py."""
+    return click.option(*declarations, cls=LayeredOption, **attributes)
 
-    Options declared with plain @click.option become LayeredOption here, so adding a setting stays one
-    option (plus its FLAGS / FILE_KEYS entries in config.py)."""
+
+class SettingsCommand(click.Command):
+    """A command that takes `up`'s settings: each option layered and given its environment variable."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for param in self.params:
-            if type(param) is click.Option:
-                param.__class__ = LayeredOption  # the same option, with the two methods above
-            if isinstance(param, click.Option) and param.envvar is None and param.name:
+            if not isinstance(param, click.Option) or not param.name or param.name in NOT_SETTINGS:
+                continue
+            if not isinstance(param, LayeredOption):
+                raise TypeError(f"{self.name}: declare the setting {param.name!r} with setting_option")
+            if param.envvar is None:
                 param.envvar = envvar_for(param.name)
 
 

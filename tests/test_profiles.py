@@ -368,3 +368,16 @@ def test_up_runs_with_the_layers_config_show_reports(docker_client, names, fake_
     assert "FROM=profile" in container_env, "the profile outranks [up]"
     assert "UP_ONLY=1" in container_env, "env merges per key across the layers"
     assert up.interrupt() == 0
+
+
+def test_a_setting_declared_without_setting_option_is_refused_when_the_command_is_built() -> None:
+    """A plain click.Option on a settings command would skip the layers (no file line in its errors, no
+    OWUI_DEV_ variable, no source in `config show`): caught where the command is declared."""
+    import click
+
+    from owui_dev.sources import SettingsCommand, setting_option
+
+    with pytest.raises(TypeError, match="declare the setting 'port' with setting_option"):
+        SettingsCommand("up", params=[click.Option(["--port"], type=int)])
+    command = click.command("up", cls=SettingsCommand)(setting_option("--port", type=int)(lambda port: None))
+    assert command.params[0].envvar == "OWUI_DEV_PORT"
