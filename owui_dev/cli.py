@@ -429,7 +429,7 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
             rows.append(("guest", f"{report.guest_email} / {report.guest_password}"))
         if report.serves:  # `up --attach` / `up --url`: an instance owui-dev did not start
             what = f"the container {report.attached}" if report.attached else f"the Open WebUI at {report.external_url}"
-            rows[0] = ("serves", f"{what} [bold]({report.serves}: not started by owui-dev, never stopped by it)[/]")
+            rows[0] = ("serves", f"{what} [bold](not started by owui-dev, never stopped by it)[/]")
             rows = [row for row in rows if row[0] != "sign-in" and (row[0] != "volume" or report.attached)]
         for key, value in rows:
             table.add_row(f"[bold]{key}[/]", value)

@@ -122,7 +122,7 @@ def _external_status(name: str, record: RunRecord) -> Status:
         volume=info.volume if info else None,
         public_url=record.public_url,
         up_pid=record.pid,
-        serves="attached" if record.attached else "external",
+        serves="attached" if record.attached else "url",  # as the ready line of that `up` says
         attached=record.attached,
         external_url=record.external_url,
     )

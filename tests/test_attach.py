@@ -224,9 +224,9 @@ def test_url_serves_an_open_webui_without_docker_and_leaves_it_running(  # type:
     assert status == 200
     assert json.loads(body)["version"]
     shown = json.loads(run_cli("status", "--json", env={**env, "DOCKER_HOST": "unix:///nonexistent"}).stdout)
-    assert (shown["serves"], shown["external_url"], shown["healthy"]) == ("external", f"http://127.0.0.1:{port}", True)
+    assert (shown["serves"], shown["external_url"], shown["healthy"]) == ("url", f"http://127.0.0.1:{port}", True)
     human = run_cli("status", env={**env, "DOCKER_HOST": "unix:///nonexistent"}).stdout
-    assert f"the Open WebUI at http://127.0.0.1:{port} (external: not started by owui-dev" in " ".join(human.split())
+    assert f"the Open WebUI at http://127.0.0.1:{port} (not started by owui-dev" in " ".join(human.split())
     assert up.interrupt(signal.SIGINT) == 0
     assert any(f"left http://127.0.0.1:{port} running" in action for action in _stopped_actions(up))
     _unchanged(container, before)
