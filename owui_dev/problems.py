@@ -181,7 +181,9 @@ NAME_TAKEN = Problem(
     "A container with the same name that owui-dev did not create",
     NameConflictError,
     "A container named {name!r} exists but was not created by owui-dev, so it is left untouched.",
-    "Choose another name with --name, or remove it yourself (`docker rm -f {name}`) if you are sure it is disposable.",
+    "If it is an Open WebUI of yours, `owui-dev up --attach {name}` puts it on the phone as it is (never stopped "
+    "or changed); for owui-dev's own instance choose another name with --name. Remove it yourself (`docker rm -f "
+    "{name}`) only if you are sure it is disposable.",
 )
 EXITED_DURING_START = Problem(
     "Open WebUI's container exits while starting",

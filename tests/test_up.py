@@ -262,6 +262,7 @@ def test_same_named_container_not_ours_is_left_untouched(docker_client, names, b
     assert result.returncode == 5, result.stderr
     assert "was not created by owui-dev" in result.stderr
     assert "--name" in result.stderr
+    assert f"owui-dev up --attach {names.container}" in " ".join(result.stderr.split())  # serve it as it is
     other.reload()
     assert other.status == "running"
     assert "owui-dev.managed" not in other.labels
