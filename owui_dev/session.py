@@ -38,7 +38,14 @@ from owui_dev.security import (
 )
 from owui_dev.ssh_forward import SshForward, is_ssh_endpoint
 from owui_dev.state import RunLock, RunRecord
-from owui_dev.tunnel import NgrokBinary, NgrokTunnel, find_authtoken, resolve_binary, traffic_policy
+from owui_dev.tunnel import (
+    NgrokBinary,
+    NgrokTunnel,
+    end_agents_of_killed_run,
+    find_authtoken,
+    resolve_binary,
+    traffic_policy,
+)
 
 if TYPE_CHECKING:
     from owui_dev.checks import Check
@@ -201,6 +208,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             def start_agent() -> None:
                 # The agent and its session (no tunnel yet: that waits until the instance is secured) come up in
                 # the background, while the image is checked and Open WebUI starts.
+                for pid in end_agents_of_killed_run(settings.name):  # this run holds the name's lock
+                    reporter.step(f"Ended the ngrok agent a killed run of {settings.name} left (pid {pid})")
                 teardown.undo(stack, tunnel.close, essential=True, early=True)
                 tunnel.start()
 

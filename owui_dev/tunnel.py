@@ -267,6 +267,14 @@ def end_leftover_agents(run_name: str) -> list[int]:
     return ended
 
 
+def end_agents_of_killed_run(run_name: str) -> list[int]:
+    """The agent a killed `up` of this name left, whose public URL may still be online. Only for a caller that
+    holds the name's run lock: then no live `up` owns that agent. Its config file is the cheap sign of one."""
+    if not agent_config_path(run_name).exists():
+        return []
+    return end_leftover_agents(run_name)
+
+
 REDACTED = "<authtoken>"
 
 

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, UpProcess, agent_records, https_get, pid_gone, run_cli
+from conftest import TOKEN, UpProcess, agent_records, free_port, https_get, pid_gone, run_cli
 from fake_ngrok.support import AGENT_PATH
 
 pytestmark = pytest.mark.e2e
@@ -200,27 +200,54 @@ def test_ctrl_c_while_the_tunnel_starts_undoes_the_run(docker_client, names, arg
     assert_clean_after(docker_client, names, env)
 
 
-def test_a_leftover_agent_from_a_killed_run_is_found_and_cleaned_up(
-    docker_client, names, args, env, up_processes
-) -> None:  # type: ignore[no-untyped-def]
+def _killed_run(args: list[str], env: dict[str, str], up_processes: list[UpProcess]) -> int:
+    """An `up` killed with SIGKILL: no teardown ran, and its agent (in a session of its own) lives on."""
     first = UpProcess([*args, "--json"], env)
     up_processes.append(first)
-    ready = first.wait_for_json()
-    leftover = int(ready["agent_pid"])  # type: ignore[arg-type]
-    first.proc.kill()  # no teardown: the agent, in its own session, lives on
+    leftover = int(first.wait_for_json()["agent_pid"])  # type: ignore[arg-type]
+    first.proc.kill()
     first.wait(10)
+    assert not pid_gone(leftover, timeout=1)
+    return leftover
+
+
+def test_a_leftover_agent_of_another_run_is_named_on_a_session_limit_and_ended_by_down(
+    docker_client, names, args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    leftover = _killed_run(args, env, up_processes)
     try:
-        assert not pid_gone(leftover, timeout=1)
-        again = run_cli("up", *args, env={**env, "FAKE_NGROK_FAIL": "session_limit"})
+        other = f"{names.container}-other"
+        names.extra_containers.append(other)
+        names.extra_volumes.append(f"{other}-data")
+        other_args = [*args, "--name", other, "--volume", f"{other}-data", "--port", str(free_port())]
+        again = run_cli("up", *other_args, env={**env, "FAKE_NGROK_FAIL": "session_limit"})
         assert again.returncode == 7, again.stderr
         assert (
             f"leftover ngrok agent from an earlier owui-dev run is still running on this machine (pid {leftover})"
             in again.stderr
         )
+        assert not pid_gone(leftover, timeout=0.5), "another name's `up` never ends it: it only names it"
         down = run_cli("down", "--name", names.container, env=env)
         assert down.returncode == 0, down.stderr
         assert f"Ended a leftover ngrok agent (pid {leftover})" in down.stdout
         assert pid_gone(leftover)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(leftover, signal.SIGKILL)
+
+
+def test_the_next_up_of_the_same_name_ends_the_agent_a_killed_run_left(names, args, env, up_processes) -> None:  # type: ignore[no-untyped-def]
+    """Its public URL may still be online: the next `up` of that name (which holds the name's lock, so no live
+    `up` owns that agent) ends it before it starts its own."""
+    leftover = _killed_run(args, env, up_processes)
+    try:
+        again = UpProcess([*args, "--json"], env)
+        up_processes.append(again)
+        ready = again.wait_for_json()
+        assert pid_gone(leftover)
+        assert f"Ended the ngrok agent a killed run of {names.container} left (pid {leftover})" in again.stderr
+        assert int(ready["agent_pid"]) != leftover  # type: ignore[arg-type]
+        assert again.interrupt() == 0
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(leftover, signal.SIGKILL)
