@@ -20,6 +20,8 @@ from owui_dev.config import (
     DEFAULT_NAME,
     DEFAULT_PORT,
     DEFAULT_VOLUME,
+    ENV_CONFIG,
+    ENV_PROFILE,
     NGROK_REGIONS,
     OAuthProvider,
     PullPolicy,
@@ -103,6 +105,18 @@ def _qr_style_option(command: Callable[P, R]) -> Callable[P, R]:
         show_default=True,
         help="QR style: compact half-blocks, or full blocks for terminals whose line spacing breaks them.",
     )(command)
+
+
+def _config_file_option(help_text: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """--config alone, not as the default_map of the command's own options (config_options does that):
+    for commands that only read the file, or read it as `up` would."""
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar=ENV_CONFIG,
+        help=f"{help_text} [env {ENV_CONFIG}].",
+    )
 
 
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
@@ -626,18 +640,12 @@ def export() -> None:
 @click.option("--image", default=None, help="Image for production [default: the local instance's].")
 @click.option("--env", "env", multiple=True, metavar="KEY=VALUE", help="Setting for production (repeatable; wins).")
 @click.option("--new-secret-key", is_flag=True, help="A new WEBUI_SECRET_KEY instead of the local instance's.")
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    envvar="OWUI_DEV_CONFIG",
-    help="Config file `up` reads, for an instance without a container [env OWUI_DEV_CONFIG].",
-)
+@_config_file_option("Config file `up` reads, for an instance without a container")
 @click.option(
     "--profile",
     default=None,
     metavar="NAME",
-    envvar="OWUI_DEV_PROFILE",
+    envvar=ENV_PROFILE,
     help="Profile of the config file `up` would use, for an instance without a container [env OWUI_DEV_PROFILE].",
 )
 @_common
@@ -769,20 +777,14 @@ config_group.add_command(
 
 
 @config_group.command("path")
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    envvar="OWUI_DEV_CONFIG",
-    help="Config file [env OWUI_DEV_CONFIG; default ~/.config/owui-dev/config.toml].",
-)
+@_config_file_option("Config file [default ~/.config/owui-dev/config.toml]")
 @_common
 @_boundary
 def config_path(config: Path | None, json_output: bool, debug: bool) -> None:
     """Show which config file is read, why that one, and whether it exists."""
     from click.core import ParameterSource
 
-    from owui_dev.config import ENV_CONFIG, default_config_path
+    from owui_dev.config import default_config_path
     from owui_dev.console import make_reporter
 
     source = click.get_current_context().get_parameter_source("config")

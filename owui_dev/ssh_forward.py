@@ -231,19 +231,14 @@ def _any_free_port() -> int:
 
 def leftover_forwards(run_name: str) -> list[int]:
     """Forwards an earlier run for this name started and never ended (it was killed): found by their log path."""
+    from owui_dev.processes import command_lines
+
     marker = str(log_path(run_name))
-    try:
-        listing = subprocess.run(
-            ["ps", "-axww", "-o", "pid=,args="], capture_output=True, text=True, timeout=5, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
     found = []
-    for line in listing.splitlines():
-        pid, _, command = line.strip().partition(" ")
+    for pid, command in command_lines():
         words = command.split()
-        if pid.isdigit() and int(pid) != os.getpid() and "-E" in words and marker in words and "-N" in words:
-            found.append(int(pid))
+        if "-E" in words and marker in words and "-N" in words:
+            found.append(pid)
     return found
 
 

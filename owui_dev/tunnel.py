@@ -237,24 +237,18 @@ def leftover_agents(run_name: str | None = None, *, own_run: str | None = None) 
 
     Without `run_name`, every run's; agents of a name whose `up` is alive are skipped, except `own_run`
     (the caller's name, whose lock the caller itself holds)."""
-    marker = str(agent_config_path(run_name)) if run_name else str(runs_dir()) + os.sep
-    try:
-        listing = subprocess.run(
-            ["ps", "-axww", "-o", "pid=,args="], capture_output=True, text=True, timeout=5, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
+    from owui_dev.processes import command_lines
     from owui_dev.state import read_run_record
 
+    marker = str(agent_config_path(run_name)) if run_name else str(runs_dir()) + os.sep
     found = []
-    for line in listing.splitlines():
-        pid, _, command = line.strip().partition(" ")
+    for pid, command in command_lines():
         match = re.search(re.escape(str(runs_dir()) + os.sep) + r"([^/\s]+)\.ngrok\.yml", command)
-        if marker not in command or match is None or not pid.isdigit() or int(pid) == os.getpid():
+        if marker not in command or match is None:
             continue
         if run_name is None and match.group(1) != own_run and read_run_record(match.group(1)) is not None:
             continue  # that name's `up` is alive: its agent is no leftover
-        found.append(int(pid))
+        found.append(pid)
     return found
 
 
