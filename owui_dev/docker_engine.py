@@ -40,6 +40,7 @@ LABEL_VERSION = "owui-dev.version"
 LOG_TAIL_ON_FAILURE = 30
 QUICK_POLL = 0.05  # s between readiness polls during the first QUICK_POLL_FOR seconds of a start
 QUICK_POLL_FOR = 2.0
+FIRST_LOG_READ = 1.0  # s into a start before the container's last log line is first shown beside the spinner
 
 
 @dataclass(frozen=True)
@@ -480,9 +481,10 @@ class DockerEngine:
     def start(self, name: str, *, host_port: int | None = None) -> ContainerInfo:
         import docker
 
-        container = self._require(name)
         try:
-            container.start()
+            self.client.api.start(name)  # by name: no lookup first, on the way to every `up`
+        except docker.errors.NotFound:
+            raise self._gone(name) from None
         except docker.errors.APIError as err:
             text = str(err.explanation or err)
             if "port is already allocated" in text or "address already in use" in text:
@@ -627,12 +629,17 @@ class DockerEngine:
         on_tick: Callable[[float, str], None],
         interval: float = 0.25,
     ) -> float:
-        """Poll `probe` until it is true; fail with the log tail if the container exits or time runs out."""
+        """Poll `probe` until it is true; fail with the log tail if the container exits or time runs out.
+
+        The probe comes first: a warm start answers at once, and every Docker call before it would be time added
+        to every `up`. The log line beside the spinner is read from the first second on, when there is a wait."""
         started = time.monotonic()
         last_line = ""
-        next_log_read = 0.0
+        next_log_read = FIRST_LOG_READ
         while True:
             elapsed = time.monotonic() - started
+            if probe():
+                return elapsed
             info = self.inspect(name)
             if not info.running:
                 raise problems.EXITED_DURING_START(
@@ -641,8 +648,6 @@ class DockerEngine:
                     oom=", killed for running out of memory" if info.oom_killed else "",
                     details=self.logs_tail(name),
                 )
-            if probe():
-                return elapsed
             if elapsed > timeout:
                 raise problems.NOT_READY(timeout=timeout, details=self.logs_tail(name))
             if elapsed >= next_log_read:
@@ -668,11 +673,15 @@ class DockerEngine:
     def _require(self, name: str) -> Container:
         container = self._get(name)
         if container is None:
-            raise ContainerNotFoundError(
-                f"The container {name} disappeared (someone removed it while owui-dev was using it).",
-                hint="Run `owui-dev up` again to create it anew; the data volume is untouched.",
-            )
+            raise self._gone(name)
         return container
+
+    @staticmethod
+    def _gone(name: str) -> ContainerNotFoundError:
+        return ContainerNotFoundError(
+            f"The container {name} disappeared (someone removed it while owui-dev was using it).",
+            hint="Run `owui-dev up` again to create it anew; the data volume is untouched.",
+        )
 
 
 def gpu_request() -> Any:

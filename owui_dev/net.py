@@ -1,16 +1,21 @@
-"""Local ports and the TLS trust used to check the public URL."""
+"""Local ports and the TLS trust used to check the public URL.
+
+The HTTP stack (http.client, urllib, ssl) is imported by the first request, not with this module: `up` needs a
+port check long before that, and every import before its first Docker call delays the container's start."""
 
 from __future__ import annotations
 
 import contextlib
-import http.client
+import functools
 import json
 import os
 import socket
-import ssl
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
+    import urllib.request
 
 LOOPBACK = "127.0.0.1"
 
@@ -44,6 +49,8 @@ def ssl_context() -> ssl.SSLContext:
     OpenSSL reads those variables itself; truststore asks the operating system's store (Keychain on
     macOS, the Windows store), which plain OpenSSL would not see on those systems.
     """
+    import ssl
+
     cafile = os.environ.get("SSL_CERT_FILE")
     capath = os.environ.get("SSL_CERT_DIR")
     if cafile or capath:
@@ -77,11 +84,17 @@ USER_AGENT = "owui-dev"
 MAX_BODY = 4 * 1024 * 1024
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer too (an OAuth gate says 302): report it instead of following it."""
+@functools.cache
+def _no_redirect() -> type[urllib.request.HTTPRedirectHandler]:
+    import urllib.request
 
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        """A redirect is an answer too (an OAuth gate says 302): report it instead of following it."""
+
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    return NoRedirect
 
 
 def http_get(
@@ -125,6 +138,8 @@ def http_request(
     token: str | None = None,
 ) -> HttpAnswer:
     """One request to our own URLs (the loopback port or the tunnel) that never raises."""
+    import urllib.request
+
     headers = request_headers()
     if content_type:
         headers["Content-Type"] = content_type
@@ -157,7 +172,11 @@ def request_headers() -> dict[str, str]:
 
 
 def _send(request: urllib.request.Request, *, timeout: float, context: ssl.SSLContext | None = None) -> HttpAnswer:
-    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    handlers: list[urllib.request.BaseHandler] = [_no_redirect()()]
     if context is not None:
         handlers.append(urllib.request.HTTPSHandler(context=context))
     opener = urllib.request.build_opener(*handlers)
