@@ -65,6 +65,12 @@ class Served:
     lan_url: str | None = None
     # A remote ssh:// engine's Open WebUI, brought to `port` here (owui_dev.ssh_forward).
     forward: SshForward | None = None
+    # What is still being done for it while the tunnel opens (the admin's sign-in): `settled` waits for it.
+    finishing: Callable[[], Served] | None = field(default=None, repr=False, compare=False)
+
+    def settled(self) -> Served:
+        """This instance with everything done for it: its access and guest known."""
+        return self if self.finishing is None else self.finishing()
 
     @property
     def external(self) -> bool:

@@ -11,7 +11,7 @@ import functools
 import json
 import math
 import secrets
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -58,6 +58,8 @@ class InstanceSecrets:
     # True when owui-dev made this account (WEBUI_ADMIN_* on a volume it created, or its own first sign-up):
     # only then does it change the account's settings (the "What's New" dialog marked as read).
     admin_created: bool = False
+    # The Open WebUI version whose "What's New" owui-dev last marked as read for that admin: once per version.
+    release_notes_seen: str | None = None
     # The shared guest account of `up --guest` (owui_dev.guest), while it exists: kept here as soon as it is
     # created, so that `down` or the next `up` can remove one that a killed run left behind.
     guest_email: str | None = None
@@ -86,7 +88,8 @@ def secrets_path(volume: str) -> Path:
 def load(volume: str) -> InstanceSecrets | None:
     try:
         data = json.loads(secrets_path(volume).read_text(encoding="utf-8"))
-        return InstanceSecrets(**{**data, "volume": volume})
+        known = {field.name for field in fields(InstanceSecrets)}  # a newer owui-dev's keys are not lost secrets
+        return InstanceSecrets(**{key: value for key, value in data.items() if key in known}, volume=volume)
     except (OSError, ValueError, TypeError):
         return None
 

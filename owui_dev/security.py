@@ -11,10 +11,12 @@ any tunnel exists the instance must have an admin and closed sign-up. Three case
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from owui_dev import instance, openwebui, problems
+from owui_dev.background import in_background
 from owui_dev.config import UpSettings
 from owui_dev.console import Reporter
 from owui_dev.instance import InstanceSecrets
@@ -121,17 +123,6 @@ class Access:
         }
 
 
-def _release_notes_seen(local_url: str, signed_in: HttpAnswer, email: str, version: str, reporter: Reporter) -> None:
-    """Open WebUI's "What's New" dialog would cover the phone's screen (and the call): marked as read, as
-    its own dismissal does, for the admin owui-dev created only. Not worth failing `up` for."""
-    body = signed_in.json()
-    token = body.get("token") if isinstance(body, dict) else None
-    if token and version and openwebui.mark_version_seen(local_url, str(token), version):
-        reporter.step(f"Open WebUI {version}'s “What's New” marked as read for {email}")
-        return
-    reporter.note("Could not mark Open WebUI's “What's New” as read: the phone may show it once (close it).")
-
-
 def gates_of(settings: UpSettings) -> list[str]:
     gates = []
     if settings.allow_cidr:
@@ -143,12 +134,26 @@ def gates_of(settings: UpSettings) -> list[str]:
 
 
 def secure_instance(
-    local_url: str, secrets: InstanceSecrets, settings: UpSettings, reporter: Reporter, *, new_volume: bool = False
-) -> Access:
+    local_url: str,
+    secrets: InstanceSecrets,
+    settings: UpSettings,
+    reporter: Reporter,
+    *,
+    new_volume: bool = False,
+    auth_on: bool = False,
+) -> Callable[[], Access]:
     """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel.
 
+    Returns once the instance is fit to go online. What is left, the admin's sign-in (does the kept password
+    still work, to show it?) and "What's New" marked as read, changes nothing about who can get in: it runs on
+    in the background while the tunnel opens, and the returned call waits for it, tells the user and gives
+    the Access. (On the real image the sign-in's password hash takes a good part of a second.)
+
     `new_volume`: this run created the data volume, so an account that signs in with this volume's kept
-    secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own."""
+    secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own.
+    `auth_on`: the container's own environment leaves authentication on, so the sign-in is a mere read and goes
+    out beside the first request. (With it off, Open WebUI's sign-in would make an admin of a fresh instance.)"""
+    early = in_background(lambda: _sign_in(local_url, secrets), name="owui-dev-admin-sign-in") if auth_on else None
     config = openwebui.public_config(local_url)
     if config is None:
         raise problems.NOT_OPEN_WEBUI(url=local_url)
@@ -156,9 +161,12 @@ def secure_instance(
         if not settings.allow_no_auth:
             raise problems.AUTH_OFF(what="Open WebUI reports authentication off")
         reporter.warn("AUTHENTICATION IS OFF (--allow-no-auth): anyone with the URL will be admin of this instance.")
-        return Access(accounts=False, gates=gates_of(settings))
+        unguarded = Access(accounts=False, gates=gates_of(settings))
+        return lambda: unguarded
     if config.trusted_header:
         raise problems.TRUSTED_HEADER(what="Open WebUI reports WEBUI_AUTH_TRUSTED_EMAIL_HEADER set")
+    created = config.onboarding or new_volume
+    after = config
     if config.onboarding:
         # No users yet: this image predates WEBUI_ADMIN_* (0.7.0), so claim it ourselves, locally.
         answer = openwebui.sign_up(
@@ -169,32 +177,91 @@ def secure_instance(
                 why=answer.error or answer.status, details=[answer.body[:300]] if answer.body else []
             )
         reporter.step(f"Admin account {secrets.admin_email} created (Open WebUI closes sign-up after it)")
-    created = config.onboarding or new_volume
-    admin_email = admin_password = None
-    signed_in = openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password)
-    if signed_in.ok:
-        if not secrets.admin_verified or (created and not secrets.admin_created):
-            secrets = secrets.verified(created=created)
-            instance.save(secrets)
-        admin_email, admin_password = secrets.admin_email, secrets.admin_password
-        reporter.step(f"Admin account {secrets.admin_email} signs in")
-        if secrets.admin_created:
-            _release_notes_seen(local_url, signed_in, secrets.admin_email, config.version, reporter)
-    else:
-        reporter.note("This instance already has accounts: they sign in as before; owui-dev created none.")
-    # Read again only after owui-dev claimed the instance itself: otherwise nothing here changed it.
-    after = openwebui.public_config(local_url) if config.onboarding else config
-    if after is None or after.onboarding:
-        raise problems.STILL_NO_ADMIN()
+        early = None  # it went out before the account existed
+        # Read again only after owui-dev claimed the instance itself: otherwise nothing here changed it.
+        reread = openwebui.public_config(local_url)
+        if reread is None or reread.onboarding:
+            raise problems.STILL_NO_ADMIN()
+        after = reread
     if after.signup_enabled:
         reporter.warn(
             "Sign-up is open on this instance: anyone with the URL can request an account "
             "(admins can close it in Admin Panel → Settings → General)."
         )
-    return Access(
-        accounts=True,
-        admin_email=admin_email,
-        admin_password=admin_password,
-        signup_open=after.signup_enabled,
-        gates=gates_of(settings),
+    signing_in = in_background(
+        lambda: _admin_sign_in(
+            local_url, secrets, config.version, created=created, new_volume=new_volume, answer=early
+        ),
+        name="owui-dev-admin-sign-in",
     )
+
+    def access() -> Access:
+        signed_in = signing_in()
+        if signed_in is None:
+            reporter.note("This instance already has accounts: they sign in as before; owui-dev created none.")
+        else:
+            reporter.step(f"Admin account {secrets.admin_email} signs in")
+            if signed_in.release_notes_marked:
+                reporter.step(f"Open WebUI {config.version}'s “What's New” marked as read for {secrets.admin_email}")
+            elif signed_in.release_notes_failed:
+                reporter.note(
+                    "Could not mark Open WebUI's “What's New” as read: the phone may show it once (close it)."
+                )
+        return Access(
+            accounts=True,
+            admin_email=secrets.admin_email if signed_in is not None else None,
+            admin_password=secrets.admin_password if signed_in is not None else None,
+            signup_open=after.signup_enabled,
+            gates=gates_of(settings),
+        )
+
+    return access
+
+
+@dataclass(frozen=True)
+class _SignedIn:
+    release_notes_marked: bool = False
+    release_notes_failed: bool = False
+
+
+def _sign_in(local_url: str, secrets: InstanceSecrets) -> HttpAnswer:
+    return openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password)
+
+
+def _admin_sign_in(
+    local_url: str,
+    secrets: InstanceSecrets,
+    version: str,
+    *,
+    created: bool,
+    new_volume: bool,
+    answer: Callable[[], HttpAnswer] | None = None,
+) -> _SignedIn | None:
+    """The kept admin's sign-in (None: it does not work, the instance had its own accounts), kept as verified,
+    and for the admin owui-dev created, "What's New" marked as read. Says nothing: safe in a thread.
+    `answer`: the sign-in, gone out already."""
+    signed_in = answer() if answer is not None else _sign_in(local_url, secrets)
+    if not signed_in.ok:
+        return None
+    kept = replace(secrets, release_notes_seen=None) if new_volume else secrets  # a new volume: nothing seen yet
+    if not kept.admin_verified or (created and not kept.admin_created):
+        kept = kept.verified(created=created)
+    outcome = _SignedIn()
+    if kept.admin_created and version and kept.release_notes_seen != version:
+        outcome = _release_notes_seen(local_url, signed_in, version)
+        if outcome.release_notes_marked:
+            kept = replace(kept, release_notes_seen=version)
+    if kept != secrets:
+        instance.save(kept)
+    return outcome
+
+
+def _release_notes_seen(local_url: str, signed_in: HttpAnswer, version: str) -> _SignedIn:
+    """Open WebUI's "What's New" dialog would cover the phone's screen (and the call): marked as read, as its own
+    dismissal does, for the admin owui-dev created only, once per version (kept with the instance's secrets).
+    Not worth failing `up` for."""
+    body = signed_in.json()
+    token = body.get("token") if isinstance(body, dict) else None
+    if token and openwebui.mark_version_seen(local_url, str(token), version):
+        return _SignedIn(release_notes_marked=True)
+    return _SignedIn(release_notes_failed=True)

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from owui_dev import openwebui, problems
+from owui_dev.background import in_background
 from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
@@ -28,7 +29,6 @@ from owui_dev.external import provide as provide_external
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context, untrusted_certificate
 from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
-from owui_dev.readiness import CallReport, CallTarget, run_call_checks
 from owui_dev.security import (
     Access,
     container_environment,
@@ -51,9 +51,9 @@ if TYPE_CHECKING:
     from owui_dev.checks import Check
     from owui_dev.console import HumanReporter
     from owui_dev.guest import Guest
+    from owui_dev.readiness import CallReport, CallTarget
     from owui_dev.variants import Variant
 
-T = TypeVar("T")
 
 VERIFY_TIMEOUT = 30.0
 WATCH_INTERVAL = 1.0
@@ -177,7 +177,17 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             lock = stack.enter_context(RunLock.acquire(settings.name))
             stack.callback(teardown.join)  # the early undo steps (the agent) end before the lock is let go
 
-            # preflight: everything that can be checked before any side effect
+            binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
+            known_token = find_authtoken(settings.authtoken)  # None: asked for, once the engine answers
+            agent: _Agent | None = None
+            if known_token is not None and not binary.needs_install:
+                # Nothing to ask for or download: the agent and its session (no tunnel: that waits until the
+                # instance is secured) come up from now on, while the engine is checked and Open WebUI starts.
+                # Until a tunnel opens it serves nothing, so a refusal below only has it ended.
+                agent = _Agent(settings, binary, known_token, stack, teardown, reporter)
+                agent.start()
+
+            # preflight: everything that can be checked before any side effect (but that agent)
             engine: DockerEngine | None = None
             if settings.url is None:  # an Open WebUI at a URL needs no Docker engine (owui_dev.external)
                 engine = DockerEngine.connect()
@@ -191,27 +201,11 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     )
                 if settings.variant.gpu and not settings.external:
                     _gpu_preflight(engine, reporter)
-            binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
-            authtoken = _authtoken(settings, reporter)
-            tunnel = NgrokTunnel(
-                binary,
-                authtoken,
-                run_name=settings.name,
-                region=settings.region,
-                domain=settings.domain,
-                policy=traffic_policy(
-                    oauth=settings.oauth, oauth_allow=settings.oauth_allow, cidrs=settings.allow_cidr
-                ),
-            )
-            agent = _AgentNews(tunnel, reporter)
-
-            def start_agent() -> None:
-                # The agent and its session (no tunnel yet: that waits until the instance is secured) come up in
-                # the background, while the image is checked and Open WebUI starts.
-                for pid in end_agents_of_killed_run(settings.name):  # this run holds the name's lock
-                    reporter.step(f"Ended the ngrok agent a killed run of {settings.name} left (pid {pid})")
-                teardown.undo(stack, tunnel.close, essential=True, early=True)
-                tunnel.start()
+            if agent is None:
+                agent = _Agent(settings, binary, _authtoken(settings, reporter), stack, teardown, reporter)
+            else:
+                reporter.step(f"ngrok authtoken (from {agent.tunnel.authtoken.source})")
+            tunnel = agent.tunnel
 
             if settings.external:
 
@@ -222,18 +216,20 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 served = provide_external(engine, settings, reporter, bring_here)
                 stack.callback(teardown.add, f"left {served.label} running (owui-dev did not start it)")
                 _ensure_ngrok_binary(binary, reporter)
-                start_agent()
+                agent.start()
             else:
                 assert engine is not None
-                served = _provide_own(engine, settings, binary, stack, teardown, reporter, start_agent, agent)
-            local_url, guest, model_source = served.local_url, served.guest, served.model_source
-            access = replace(served.access, present=settings.present)
-
+                served = _provide_own(engine, settings, binary, stack, teardown, reporter, agent)
             agent.wait()
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
                 info = tunnel.open(served.port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
             _verify(info.public_url, reporter, gated=settings.gated)
+            served = served.settled()  # the admin's sign-in, which went on meanwhile; then the guest
+            local_url, guest, model_source = served.local_url, served.guest, served.model_source
+            access = replace(served.access, present=settings.present)
+
+            from owui_dev.readiness import CallTarget
 
             target = CallTarget(
                 public_url=info.public_url,
@@ -246,7 +242,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             )
             # The call-path checks run in the background while the URL and its QR code are shown: the phone can
             # scan meanwhile. Only --call waits for them first: its QR code opens a call with a model they find.
-            checks = _in_background(lambda: _call_checks(target, guest))
+            checks = in_background(lambda: _call_checks(target, guest), name="owui-dev-call-checks")
             reporter.event("url", public_url=info.public_url, local_url=local_url)
             head = Announcement(
                 public_url=info.public_url,
@@ -322,35 +318,12 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
 
 
 def _call_checks(target: CallTarget, guest: Guest | None) -> CallReport:
+    from owui_dev.readiness import run_call_checks
+
     call = run_call_checks(target)
     if guest is not None:
         call = replace(call, checks=[*call.checks, _guest_check(target, guest, call.models)])
     return call
-
-
-def _in_background(work: Callable[[], T]) -> Callable[[], T]:
-    """Start `work` in a daemon thread (an interrupt never waits for it); the returned call waits for its
-    result, or raises its error, in the caller's thread."""
-    outcome: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread, raised there
-            outcome.append((False, err))
-
-    thread = threading.Thread(target=run, name="owui-dev-background", daemon=True)
-    thread.start()
-
-    def result() -> T:
-        while thread.is_alive():
-            thread.join(0.1)  # short joins: Ctrl+C reaches the main thread meanwhile
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value  # type: ignore[no-any-return]
-
-    return result
 
 
 def _provide_own(
@@ -360,14 +333,14 @@ def _provide_own(
     stack: ExitStack,
     teardown: Teardown,
     reporter: Reporter,
-    start_agent: Callable[[], None],
-    agent: _AgentNews,
+    agent: _Agent,
 ) -> Served:
     """owui-dev's own instance: its container made or reused, started, ready and secured, each start's undo on
     the stack. (An Open WebUI someone else started comes from owui_dev.external instead.)
 
-    The ngrok agent starts once nothing can be refused any more (`start_agent`), so that its session comes up
-    while the image is checked and Open WebUI starts; its failure is raised at the next poll (`agent`)."""
+    The ngrok agent has started already unless it needed its authtoken asked for or its binary downloaded; then
+    it starts once nothing can be refused any more, so that its session comes up while the image is checked and
+    Open WebUI starts. Its failure is raised at the next poll."""
     existing = _existing_container(engine, settings.name)
     offer_attach(engine, settings, reporter)
     if settings.present and not settings.guest:
@@ -384,7 +357,7 @@ def _provide_own(
     model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
 
     _ensure_ngrok_binary(binary, reporter)
-    start_agent()
+    agent.start()
     _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
 
     environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
@@ -397,25 +370,30 @@ def _provide_own(
     agent.check()
     _prepare_imports(qr=not settings.json)
     _wait_ready(engine, settings, local_url, reporter, also=agent.check)
-    access = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume)
-    guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
-    if guest is not None:
-        access = replace(access, guest_email=guest.email, guest_password=guest.password)
-
-    return Served(
+    auth_on = not openwebui.auth_disabled_by(dict(container.environment))
+    signed_in = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume, auth_on=auth_on)
+    served = Served(
         kind=Kind.OWN,
         local_url=local_url,
         port=local_port,
-        access=access,
+        access=Access(accounts=True),  # until the admin's sign-in, which goes on while the tunnel opens
         model_source=model_source,
         image=container.image,
         volume=container.volume or settings.volume,
         label=settings.name,
         environment=container.environment,
         container=container,
-        guest=guest,
         forward=forward,
     )
+
+    def finish() -> Served:
+        access = signed_in()
+        guest = _guest(settings, local_url, container, access, stack, teardown, reporter)
+        if guest is not None:
+            access = replace(access, guest_email=guest.email, guest_password=guest.password)
+        return replace(served, access=access, guest=guest, finishing=None)
+
+    return replace(served, finishing=finish)
 
 
 def _guest(
@@ -870,13 +848,43 @@ def _forward(
     return forward
 
 
-class _AgentNews:
-    """Tells the user, once, that the agent's session is up, whenever it is first seen; raises its failure."""
+class _Agent:
+    """The run's ngrok agent: started once, with its end on the teardown; tells the user, once, that its session
+    is up, whenever that is first seen, and raises its failure."""
 
-    def __init__(self, tunnel: NgrokTunnel, reporter: Reporter) -> None:
-        self.tunnel = tunnel
+    def __init__(
+        self,
+        settings: UpSettings,
+        binary: NgrokBinary,
+        authtoken: Secret,
+        stack: ExitStack,
+        teardown: Teardown,
+        reporter: Reporter,
+    ) -> None:
+        self.tunnel = NgrokTunnel(
+            binary,
+            authtoken,
+            run_name=settings.name,
+            region=settings.region,
+            domain=settings.domain,
+            policy=traffic_policy(oauth=settings.oauth, oauth_allow=settings.oauth_allow, cidrs=settings.allow_cidr),
+        )
+        self.name = settings.name
+        self.stack = stack
+        self.teardown = teardown
         self.reporter = reporter
+        self.started = False
         self.told = False
+
+    def start(self) -> None:
+        """The agent and its session, in the background (no tunnel yet: that waits until the instance is secured)."""
+        if self.started:
+            return
+        self.started = True
+        for pid in end_agents_of_killed_run(self.name):  # this run holds the name's lock
+            self.reporter.step(f"Ended the ngrok agent a killed run of {self.name} left (pid {pid})")
+        self.teardown.undo(self.stack, self.tunnel.close, essential=True, early=True)
+        self.tunnel.start()
 
     def check(self) -> None:
         if not self.told and self.tunnel.session_ready():
