@@ -414,16 +414,20 @@ class NgrokTunnel:
 
     def start(self) -> None:
         """Start the agent and its session in the background, with no endpoint yet, so that they overlap with
-        Open WebUI's start; `session_ready` / `open` report how it went. pyngrok is imported there too."""
+        Open WebUI's start; `session_ready` / `open` report how it went."""
         if self._worker is not None:
             return
+        # pyngrok is imported here, not in the thread: imported there it would share the interpreter with the
+        # caller's own imports, and the agent (another process, free to use another core) would start later.
+        from pyngrok import conf, ngrok  # noqa: F401
+
         self._started_at = time.monotonic()
         self._worker = threading.Thread(target=self._start_in_background, name="ngrok-start", daemon=True)
         self._worker.start()
 
     def _start_in_background(self) -> None:
         try:
-            from pyngrok import conf, ngrok  # noqa: F401 - conf: imported here, outside the lock below
+            from pyngrok import ngrok
             from pyngrok.exception import PyngrokError
 
             with self._lock:
