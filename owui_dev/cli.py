@@ -461,8 +461,10 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
 def logs(name: str, follow: bool, tail: int | None, json_output: bool, debug: bool) -> None:
     """Print the managed container's logs."""
     from owui_dev.manage import logs as read_logs
+    from owui_dev.startup import start_up_over
 
     try:
+        start_up_over()  # it may keep running: the collector is back (owui_dev.startup)
         for chunk in read_logs(name, follow=follow, tail=tail):
             sys.stdout.write(chunk)
             sys.stdout.flush()
@@ -824,6 +826,9 @@ class Program:
 
 
 def main() -> None:
+    from owui_dev.startup import pause_collector, start_up_over
+
+    pause_collector()  # until the command has what it needs (owui_dev.startup)
     program = Program()
     try:
         cli(prog_name="owui-dev", obj=program)
@@ -831,6 +836,8 @@ def main() -> None:
         if program.exit_at_once:
             _exit_at_once(done.code)
         raise
+    finally:
+        start_up_over()
 
 
 def _exit_at_once(code: object) -> NoReturn:

@@ -326,6 +326,7 @@ class DockerEngine:
         use_ssh_client), which honours ~/.ssh/config, the ssh agent and known_hosts like `docker` does."""
         context, endpoint, kwargs = _target_endpoint()
         import docker
+        from docker.constants import MINIMUM_DOCKER_API_VERSION
 
         ssh = endpoint.startswith("ssh://")
         try:
@@ -345,11 +346,24 @@ class DockerEngine:
                         target=_ssh_target(endpoint),
                     ) from None
                 setattr(sshconn, "subprocess", _SSH_STDERR)  # noqa: B010 - docker-py offers no stderr option
-            if context == "DOCKER_HOST":
-                client = docker.from_env(version="auto", use_ssh_client=ssh)
+
+            def client_for(api_version: str) -> docker.DockerClient:
+                if context == "DOCKER_HOST":
+                    return docker.from_env(version=api_version, use_ssh_client=ssh)
+                return docker.DockerClient(version=api_version, use_ssh_client=ssh, **kwargs)
+
+            if ssh:  # each client is an ssh connection of its own: one, which asks for the API version itself
+                client = client_for("auto")
+                version = client.version()
             else:
-                client = docker.DockerClient(version="auto", use_ssh_client=ssh, **kwargs)
-            version = client.version()
+                # One request where "auto" makes two (its own for the API version, then ours for the engine's):
+                # the unversioned /version answers both, and the client is then made for that API version.
+                probe = client_for(MINIMUM_DOCKER_API_VERSION)
+                try:
+                    version = probe.version(api_version=False)
+                finally:
+                    probe.close()
+                client = client_for(str(version.get("ApiVersion") or "auto"))
         except docker.errors.DockerException as err:
             raise _explain_connection_failure(err, endpoint) from err
         except OSError as err:

@@ -37,6 +37,7 @@ from owui_dev.security import (
     secure_instance,
 )
 from owui_dev.ssh_forward import SshForward, is_ssh_endpoint
+from owui_dev.startup import start_up_over
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import (
     NgrokBinary,
@@ -201,6 +202,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     )
                 if settings.variant.gpu and not settings.external:
                     _gpu_preflight(engine, reporter)
+            start_up_over()  # docker-py and pyngrok are in: the collector is back (owui_dev.startup)
             if agent is None:
                 agent = _Agent(settings, binary, _authtoken(settings, reporter), stack, teardown, reporter)
             else:
