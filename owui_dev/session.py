@@ -26,6 +26,7 @@ from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import GpuUnavailableError, Interrupted, OwuiDevError, PortInUseError
 from owui_dev.external import Kind, Served, Watch, lan_warning, offer_attach
 from owui_dev.external import provide as provide_external
+from owui_dev.instance import InstanceSecrets
 from owui_dev.net import HttpAnswer, find_free_port, port_is_free, ssl_context, untrusted_certificate
 from owui_dev.ollama import OllamaSource
 from owui_dev.problems import AUTHTOKEN_URL
@@ -178,17 +179,20 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             lock = stack.enter_context(RunLock.acquire(settings.name))
             stack.callback(teardown.join)  # the early undo steps (the agent) end before the lock is let go
 
+            # preflight: everything that can be checked before any side effect, what needs no engine first
+            secrets: InstanceSecrets | None = None
+            if not settings.external:
+                refuse_unsafe_environment(dict(settings.environment), settings)
+                secrets = instance_secrets(settings)
             binary = resolve_binary(settings.ngrok_path, settings.ngrok_path_source)
             known_token = find_authtoken(settings.authtoken)  # None: asked for, once the engine answers
             agent: _Agent | None = None
             if known_token is not None and not binary.needs_install:
-                # Nothing to ask for or download: the agent and its session (no tunnel: that waits until the
-                # instance is secured) come up from now on, while the engine is checked and Open WebUI starts.
-                # Until a tunnel opens it serves nothing, so a refusal below only has it ended.
+                # Nothing to ask for or download: the agent and its session (no tunnel, nothing public) come up
+                # from now on, while the engine is checked. A refusal there ends it, unmentioned (`_Agent`).
                 agent = _Agent(settings, binary, known_token, stack, teardown, reporter)
-                agent.start()
+                agent.warm_up()
 
-            # preflight: everything that can be checked before any side effect (but that agent)
             engine: DockerEngine | None = None
             if settings.url is None:  # an Open WebUI at a URL needs no Docker engine (owui_dev.external)
                 engine = DockerEngine.connect()
@@ -221,7 +225,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 agent.start()
             else:
                 assert engine is not None
-                served = _provide_own(engine, settings, binary, stack, teardown, reporter, agent)
+                assert secrets is not None
+                served = _provide_own(engine, settings, secrets, binary, stack, teardown, reporter, agent)
             agent.wait()
             with reporter.activity("Opening the ngrok HTTPS tunnel…"):
                 info = tunnel.open(served.port)
@@ -331,6 +336,7 @@ def _call_checks(target: CallTarget, guest: Guest | None) -> CallReport:
 def _provide_own(
     engine: DockerEngine,
     settings: UpSettings,
+    secrets: InstanceSecrets,
     binary: NgrokBinary,
     stack: ExitStack,
     teardown: Teardown,
@@ -340,9 +346,9 @@ def _provide_own(
     """owui-dev's own instance: its container made or reused, started, ready and secured, each start's undo on
     the stack. (An Open WebUI someone else started comes from owui_dev.external instead.)
 
-    The ngrok agent has started already unless it needed its authtoken asked for or its binary downloaded; then
-    it starts once nothing can be refused any more, so that its session comes up while the image is checked and
-    Open WebUI starts. Its failure is raised at the next poll."""
+    The ngrok agent joins the run once nothing can be refused any more (it was mostly warmed up long before), so
+    that its session comes up while the image is checked and Open WebUI starts; its failure is raised at the
+    next poll."""
     existing = _existing_container(engine, settings.name)
     offer_attach(engine, settings, reporter)
     if settings.present and not settings.guest:
@@ -350,11 +356,9 @@ def _provide_own(
             "--present without --guest: the admin's password is not shown, so the room will have no way "
             "in. Add --guest for a shared guest account."
         )
-    refuse_unsafe_environment(dict(settings.environment), settings)
     if existing is not None and existing.running:
         refuse_unsafe_environment(existing.environment, settings, reused=True)
     port = _choose_port(settings, existing, reporter)
-    secrets = instance_secrets(settings)
     new_volume = not engine.has_volume(settings.volume)
     model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
 
@@ -852,7 +856,12 @@ def _forward(
 
 class _Agent:
     """The run's ngrok agent: started once, with its end on the teardown; tells the user, once, that its session
-    is up, whenever that is first seen, and raises its failure."""
+    is up, whenever that is first seen, and raises its failure.
+
+    `warm_up` starts it ahead of the engine's checks, when nothing about it needs asking or downloading: its
+    session takes about a second over the internet, as long as those checks and a warm Open WebUI's start
+    together. Until `start` takes it into the run (the container step), it has served nothing and the user has
+    not heard of it, so a refusal in between ends it without a line in what the run undid."""
 
     def __init__(
         self,
@@ -875,18 +884,28 @@ class _Agent:
         self.stack = stack
         self.teardown = teardown
         self.reporter = reporter
-        self.started = False
+        self.launched = False
+        self.in_run = False
         self.told = False
 
-    def start(self) -> None:
-        """The agent and its session, in the background (no tunnel yet: that waits until the instance is secured)."""
-        if self.started:
+    def warm_up(self) -> None:
+        """The agent and its session, in the background (no tunnel: that waits until the instance is secured)."""
+        if self.launched:
             return
-        self.started = True
+        self.launched = True
         for pid in end_agents_of_killed_run(self.name):  # this run holds the name's lock
             self.reporter.step(f"Ended the ngrok agent a killed run of {self.name} left (pid {pid})")
-        self.teardown.undo(self.stack, self.tunnel.close, essential=True, early=True)
+        self.teardown.undo(self.stack, self._end, essential=True, early=True)
         self.tunnel.start()
+
+    def start(self) -> None:
+        """Part of the run from now on (warmed up first if it was not): its end is among what the run undid."""
+        self.warm_up()
+        self.in_run = True
+
+    def _end(self) -> list[str]:
+        undone = self.tunnel.close()
+        return undone if self.in_run else []
 
     def check(self) -> None:
         if not self.told and self.tunnel.session_ready():

@@ -32,6 +32,29 @@ def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
 
 
+def test_the_garbage_collector_is_paused_for_start_up_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() pauses it while the command imports what it needs (owui_dev.startup); whichever way the command
+    ends, and once a long-running command says so, it collects again."""
+    import gc
+
+    from owui_dev import cli as cli_module
+    from owui_dev.startup import pause_collector, start_up_over
+
+    seen: list[bool] = []
+    monkeypatch.setattr(cli_module, "cli", lambda **_: seen.append(gc.isenabled()) or sys.exit(0))
+    with pytest.raises(SystemExit):
+        cli_module.main()
+    assert seen == [False], "paused while the command ran"
+    assert gc.isenabled(), "back once it ended"
+
+    pause_collector()
+    start_up_over()
+    start_up_over()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0, "what start-up made is kept out of later collections"
+    gc.unfreeze()
+
+
 def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0

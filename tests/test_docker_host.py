@@ -100,3 +100,18 @@ def test_ssh_support_is_there_and_paramiko_is_not_loaded_for_it() -> None:
             [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=cli_env(DOCKER_HOST=host)
         )
         assert done.stdout.split() == ["True", "False"], done.stderr
+
+
+@pytest.mark.docker
+def test_the_client_speaks_the_engines_own_api_version(docker_client) -> None:  # type: ignore[no-untyped-def]
+    """One /version request tells both the engine's version (for the user) and its API version (for the client)."""
+    from owui_dev.docker_engine import DockerEngine
+
+    expected = docker_client.version()
+    engine = DockerEngine.connect()
+    try:
+        assert engine.client.api.api_version == expected["ApiVersion"]
+        assert engine.info.server_version == expected["Version"]
+        assert engine.client.ping()
+    finally:
+        engine.close()

@@ -163,3 +163,69 @@ def test_an_agent_binary_that_cannot_run_is_a_clear_error_and_the_run_is_undone(
     assert "Traceback" not in result.stderr
     for container in docker_client.containers.list(all=True, filters={"name": names.container}):
         assert container.status == "exited"
+
+
+def test_the_agent_warms_up_while_the_engine_is_reached_and_a_run_ended_there_says_nothing_of_it(
+    offline_args, env, tmp_path, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    """An authtoken known and the agent's binary present: its session (no tunnel) comes up while the Docker engine
+    is still being reached, here one that takes connections and never answers. Ended there, before the run got
+    past its checks, the agent goes, and what the user is told says nothing of an agent they never heard of."""
+    import socket
+
+    engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    engine.bind(str(tmp_path / "docker.sock"))
+    engine.listen()
+    web = free_port()
+    up = UpProcess(
+        [*offline_args, "--json"],
+        {**env, "DOCKER_HOST": f"unix://{tmp_path / 'docker.sock'}", "FAKE_NGROK_DEFAULT_WEB_PORT": str(web)},
+    )
+    up_processes.append(up)
+    try:
+        _wait_until(
+            lambda: (_get_json(f"http://127.0.0.1:{web}/api/status")[1] or {}).get("status") == "online",  # type: ignore[union-attr]
+            "the agent's session",
+            up,
+        )
+        assert not any("Docker" in str(e.get("message")) for e in _events(up)), "the engine has not answered"
+        _, endpoints = _get_json(f"http://127.0.0.1:{web}/api/endpoints")
+        assert endpoints["endpoints"] == []  # type: ignore[index]
+        (record,) = agent_records(env)
+        assert up.interrupt() == 130
+    finally:
+        engine.close()
+    assert _group_gone(int(record["pid"])), "the agent outlived owui-dev"  # type: ignore[arg-type]
+    stopped = [e for e in _events(up) if e["event"] == "stopped"]
+    assert [e["actions"] for e in stopped] == [[]], "nothing the user heard of was undone"
+    assert "ngrok agent" not in up.stderr
+    assert not list((Path(env["XDG_STATE_HOME"]) / "owui-dev" / "runs").glob("*.ngrok.yml")), "token file gone"
+
+
+def test_the_tunnel_opens_while_the_admins_sign_in_is_still_going_and_the_url_waits_for_it(
+    docker_client, names, args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+    """The sign-in (a password hash on the real image) decides nothing about who can get in, which /api/config
+    already told: the fake holds it until the test releases it, and meanwhile the tunnel opens and is verified.
+    The URL waits for it, since the sign-in it shows must work."""
+    hold = "/app/backend/data/release-sign-in"
+    web = free_port()
+    up = UpProcess(
+        [*args, "--json", "--env", f"FAKE_SIGNIN_HOLD={hold}"], {**env, "FAKE_NGROK_DEFAULT_WEB_PORT": str(web)}
+    )
+    up_processes.append(up)
+    _wait_until(lambda: any("HTTPS tunnel verified" in str(e.get("message")) for e in _events(up)), "the check", up)
+    _, endpoints = _get_json(f"http://127.0.0.1:{web}/api/endpoints")
+    assert len(endpoints["endpoints"]) == 1  # type: ignore[index]
+    time.sleep(1)
+    assert not any(e["event"] == "url" for e in _events(up)), "no URL before its sign-in is known to work"
+    assert not any("signs in" in str(e.get("message")) for e in _events(up))
+
+    docker_client.containers.get(names.container).exec_run(["touch", hold])
+    ready = up.wait_for_json()
+    assert ready["admin_email"] == "admin@localhost"
+    assert ready["admin_password"]
+    messages = [str(e.get("message") or e["event"]) for e in _events(up)]
+    signed_in = messages.index("Admin account admin@localhost signs in")
+    assert messages.index("HTTPS tunnel verified (Open WebUI answers through it)") < signed_in < messages.index("url")
+    assert up.interrupt() == 0

@@ -115,3 +115,18 @@ def test_down_with_the_state_folder_unusable_still_stops_what_it_can(
     assert result.exit_code == 0, result.output
     assert "nothing to do" in json.loads(result.stdout)["actions"][0]
     assert state_is_a_file.is_file()
+
+
+def test_instance_secrets_written_by_a_newer_owui_dev_are_still_read(isolated_home: Path) -> None:
+    """A key this version does not know (a newer owui-dev wrote it) must not make the kept sign-in and secret key
+    unreadable: `up` would then make new ones, and sign everyone out."""
+    from owui_dev import instance
+
+    kept, fresh = instance.load_or_create("some-volume", email=None, password=None)
+    assert fresh
+    path = instance.save(kept)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "a_later_field": {"x": 1}}))
+    again = instance.load("some-volume")
+    assert again is not None
+    assert (again.admin_password, again.secret_key) == (kept.admin_password, kept.secret_key)

@@ -212,7 +212,9 @@ def test_busy_explicit_port_is_an_error_before_anything_starts(docker_client, na
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr
     assert not docker_client.containers.list(all=True, filters={"name": names.container})
-    assert agent_records(env) == []
+    # The agent may have been warmed up while the engine was checked: it is gone, and nothing speaks of it.
+    assert all(pid_gone(int(record["pid"])) for record in agent_records(env))  # type: ignore[arg-type]
+    assert "ngrok agent" not in result.stderr
 
 
 def test_container_crash_during_start_shows_its_logs(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]

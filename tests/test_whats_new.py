@@ -100,3 +100,36 @@ def test_an_instance_that_had_accounts_gets_no_settings_change(
     local = str(ready["local_url"])
     assert settings(local, sign_in(local, "owner@example.com", "their-pass-1")) is None
     assert up.interrupt() == 0
+
+
+def test_whats_new_is_marked_once_per_version_and_again_for_a_volume_made_anew(
+    docker_client, names, args, env, up_processes
+) -> None:  # type: ignore[no-untyped-def]
+
+    def marked(up: UpProcess) -> bool:
+        events = [json.loads(line) for line in up.stderr.splitlines() if line.startswith("{")]
+        return any("“What's New” marked as read" in str(event.get("message")) for event in events)
+
+    up, ready = start_up(args, env, up_processes)
+    assert marked(up)
+    assert up.interrupt() == 0
+
+    # The same version again: already marked (owui-dev keeps which), so no request changes anything.
+    up, ready = start_up(args, env, up_processes)
+    assert not marked(up)
+    local = str(ready["local_url"])
+    assert settings(local, sign_in(local, "admin@localhost", str(ready["admin_password"]))) == {
+        "ui": {"version": "0.12.4"}
+    }
+    assert up.interrupt() == 0
+
+    # The volume made anew (the kept secrets stay, so the same admin is made again): its admin has seen nothing.
+    docker_client.containers.get(names.container).remove(force=True)
+    docker_client.volumes.get(names.volume).remove()
+    up, ready = start_up(args, env, up_processes)
+    assert marked(up)
+    local = str(ready["local_url"])
+    assert settings(local, sign_in(local, "admin@localhost", str(ready["admin_password"]))) == {
+        "ui": {"version": "0.12.4"}
+    }
+    assert up.interrupt() == 0

@@ -339,6 +339,11 @@ route_signup() {
 
 route_signin() {
     parse_form "email password" || return
+    # FAKE_SIGNIN_HOLD=FILE: the sign-in answers only once FILE exists (a test releases it), so that a test can
+    # see what goes on meanwhile. Only this request waits: each connection has a handler of its own.
+    if [ -n "${FAKE_SIGNIN_HOLD:-}" ]; then
+        while [ ! -e "$FAKE_SIGNIN_HOLD" ]; do sleep 0.1; done
+    fi
     if ! env_true ENABLE_PASSWORD_AUTH True; then detail 403 "$ACTION_PROHIBITED"; return; fi
     if env_true WEBUI_AUTH True; then
         _email=$(lower "$J_email")
