@@ -253,31 +253,41 @@ class SocketOutcome:
 
 
 def socketio_open(base_url: str, *, context: ssl.SSLContext | None, timeout: float) -> SocketOutcome:
-    """An Engine.IO v4 WebSocket handshake at /ws/socket.io/, as Open WebUI's page makes it."""
+    """An Engine.IO v4 WebSocket handshake at /ws/socket.io/, as Open WebUI's page makes it.
+
+    Through websockets' asyncio client, where one deadline bounds the whole exchange. (Its threaded client reads
+    a TLS connection in a thread of its own while the request is written; about one run in twenty here the
+    answer never came, and that reader then held the check until the server dropped the connection, a minute.)"""
+    import asyncio
     import json
 
+    from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidStatus, WebSocketException
-    from websockets.sync.client import connect
 
     from owui_dev.net import USER_AGENT
 
     secure = base_url.startswith("https://")
     url = ("wss://" if secure else "ws://") + base_url.split("://", 1)[1].rstrip("/")
     url += openwebui.SOCKETIO_PATH + "?EIO=4&transport=websocket"
+
+    async def first_message() -> str | bytes:
+        async with asyncio.timeout(timeout):
+            async with connect(
+                url,
+                ssl=context if secure else None,
+                additional_headers={"ngrok-skip-browser-warning": "1"},
+                user_agent_header=USER_AGENT,
+                open_timeout=None,  # the deadline above covers it
+                # The verdict is in once the open packet arrives: the closing handshake is not waited for
+                # (a server slow to drop the connection held every `up` back by up to a second).
+                close_timeout=0.1,
+                # The phone connects directly, not through this machine's proxy settings.
+                proxy=None,
+            ) as socket:
+                return await socket.recv()
+
     try:
-        with connect(
-            url,
-            ssl=context if secure else None,
-            additional_headers={"ngrok-skip-browser-warning": "1"},
-            user_agent_header=USER_AGENT,
-            open_timeout=timeout,
-            # The verdict is in once the open packet arrives: the closing handshake is not waited for
-            # (a server slow to drop the connection held every `up` back by up to a second).
-            close_timeout=0.1,
-            # The phone connects directly, not through this machine's proxy settings.
-            proxy=None,
-        ) as socket:
-            first = socket.recv(timeout=timeout)
+        first = asyncio.run(first_message())
     except InvalidStatus as err:
         status = err.response.status_code
         body = err.response.body.decode("utf-8", "replace").strip()[:120] if err.response.body else ""

@@ -928,7 +928,7 @@ def _prepare_imports(*, qr: bool) -> None:
 
     def load() -> None:
         with contextlib.suppress(Exception):
-            import websockets.sync.client  # noqa: F401
+            import websockets.asyncio.client  # noqa: F401
 
             import owui_dev.readiness  # noqa: F401
 

@@ -98,3 +98,24 @@ def test_with_call_the_qr_code_waits_for_the_model(args, env, ptys, tmp_path) ->
     decoded, _ = _qr_on_screen(terminal)
     assert "call=true" in decoded
     assert terminal.interrupt() == 0
+
+
+def test_a_realtime_channel_that_never_answers_costs_its_deadline_not_the_servers(
+    args, env, up_processes, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The upgrade held and never let go (the stand-in drops it after a minute): the check gives up at its own
+    deadline, twice (one retry), and says why; it does not wait until the other side drops the connection."""
+    from owui_dev.readiness import WEBSOCKET_TIMEOUT_S
+
+    held, _ = _held(env, tmp_path)
+    up = UpProcess([*args, "--json"], held)
+    up_processes.append(up)
+    _event(up, "url")
+    started = time.monotonic()
+    ready = up.wait_for_json(timeout=2 * WEBSOCKET_TIMEOUT_S + 25)
+    assert ready, up.stderr
+    assert time.monotonic() - started < 2 * WEBSOCKET_TIMEOUT_S + 15
+    (websocket,) = [check for check in ready["checks"] if check["id"] == "websocket"]  # type: ignore[union-attr]
+    assert websocket["status"] == "fail"
+    assert f"no answer within {WEBSOCKET_TIMEOUT_S:.0f} s" in websocket["detail"]
+    assert up.interrupt() == 0
