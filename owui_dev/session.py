@@ -924,12 +924,12 @@ class _Agent:
 
 def _prepare_imports(*, qr: bool) -> None:
     """What the steps after the wait import (the call checks; the QR, on a terminal), imported in the background
-    while Open WebUI starts: that wait is idle time. Only a head start: each step still imports what it uses."""
+    while Open WebUI starts: that wait is idle time. Only a head start: each step still imports what it uses.
+    Not websockets (and asyncio with it): a heavy import, and the realtime check comes only after the URL, so
+    loaded here it would compete with the steps up to the URL instead."""
 
     def load() -> None:
         with contextlib.suppress(Exception):
-            import websockets.asyncio.client  # noqa: F401
-
             import owui_dev.readiness  # noqa: F401
 
             ssl_context()
