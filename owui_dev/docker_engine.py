@@ -497,8 +497,11 @@ class DockerEngine:
 
         try:
             self.client.api.start(name)  # by name: no lookup first, on the way to every `up`
-        except docker.errors.NotFound:
-            raise self._gone(name) from None
+        except docker.errors.NotFound as err:
+            if self._get(name) is None:
+                raise self._gone(name) from None
+            # The container is there: something it refers to is not (a network, say).
+            raise problems.DOCKER_API_FAILED(action=f"start {name}", detail=str(err.explanation or err)) from err
         except docker.errors.APIError as err:
             text = str(err.explanation or err)
             if "port is already allocated" in text or "address already in use" in text:

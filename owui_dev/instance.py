@@ -88,7 +88,7 @@ def secrets_path(volume: str) -> Path:
 def load(volume: str) -> InstanceSecrets | None:
     try:
         data = json.loads(secrets_path(volume).read_text(encoding="utf-8"))
-        known = {field.name for field in fields(InstanceSecrets)}  # a newer owui-dev's keys are not lost secrets
+        known = {field.name for field in fields(InstanceSecrets)}  # a newer owui-dev's keys: not unreadable
         return InstanceSecrets(**{key: value for key, value in data.items() if key in known}, volume=volume)
     except (OSError, ValueError, TypeError):
         return None

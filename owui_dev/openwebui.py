@@ -53,7 +53,7 @@ TRUSTED_HEADER_ENVS = (
 def auth_disabled_by(environment: dict[str, str]) -> bool:
     """Open WebUI reads WEBUI_AUTH as `value.lower() == "true"`: anything else switches accounts off."""
     value = environment.get(AUTH_ENV)
-    return value is not None and value.strip().lower() != "true"
+    return value is not None and value.lower() != "true"  # no strip: "true " switches accounts off too
 
 
 def trusted_headers_in(environment: dict[str, str]) -> list[str]:

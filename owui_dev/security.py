@@ -151,8 +151,9 @@ def secure_instance(
 
     `new_volume`: this run created the data volume, so an account that signs in with this volume's kept
     secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own.
-    `auth_on`: the container's own environment leaves authentication on, so the sign-in is a mere read and goes
-    out beside the first request. (With it off, Open WebUI's sign-in would make an admin of a fresh instance.)"""
+    `auth_on`: the sign-in is known to be a mere read (the container's environment leaves accounts on, and the
+    volume's admin exists), so it goes out beside the first request. Otherwise it waits for /api/config's word:
+    with accounts off, Open WebUI's sign-in makes an admin of an instance that has no users."""
     early = in_background(lambda: _sign_in(local_url, secrets), name="owui-dev-admin-sign-in") if auth_on else None
     config = openwebui.public_config(local_url)
     if config is None:
@@ -189,9 +190,7 @@ def secure_instance(
             "(admins can close it in Admin Panel → Settings → General)."
         )
     signing_in = in_background(
-        lambda: _admin_sign_in(
-            local_url, secrets, config.version, created=created, new_volume=new_volume, answer=early
-        ),
+        lambda: _admin_sign_in(local_url, secrets, config.version, created=created, answer=early),
         name="owui-dev-admin-sign-in",
     )
 
@@ -234,7 +233,6 @@ def _admin_sign_in(
     version: str,
     *,
     created: bool,
-    new_volume: bool,
     answer: Callable[[], HttpAnswer] | None = None,
 ) -> _SignedIn | None:
     """The kept admin's sign-in (None: it does not work, the instance had its own accounts), kept as verified,
@@ -243,7 +241,7 @@ def _admin_sign_in(
     signed_in = answer() if answer is not None else _sign_in(local_url, secrets)
     if not signed_in.ok:
         return None
-    kept = replace(secrets, release_notes_seen=None) if new_volume else secrets  # a new volume: nothing seen yet
+    kept = secrets
     if not kept.admin_verified or (created and not kept.admin_created):
         kept = kept.verified(created=created)
     outcome = _SignedIn()

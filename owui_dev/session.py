@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from owui_dev import openwebui, problems
+from owui_dev import instance, openwebui, problems
 from owui_dev.background import in_background
 from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
@@ -360,6 +360,9 @@ def _provide_own(
         refuse_unsafe_environment(existing.environment, settings, reused=True)
     port = _choose_port(settings, existing, reporter)
     new_volume = not engine.has_volume(settings.volume)
+    if new_volume and secrets.release_notes_seen:
+        secrets = replace(secrets, release_notes_seen=None)  # a volume made anew: its admin has seen nothing yet
+        instance.save(secrets)
     model_source, model_env = _model_source(engine, settings, reporter, new_volume=new_volume)
 
     _ensure_ngrok_binary(binary, reporter)
@@ -376,8 +379,11 @@ def _provide_own(
     agent.check()
     _prepare_imports(qr=not settings.json)
     _wait_ready(engine, settings, local_url, reporter, also=agent.check)
-    auth_on = not openwebui.auth_disabled_by(dict(container.environment))
-    signed_in = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume, auth_on=auth_on)
+    # Early, the sign-in must be a mere read: accounts on (with them off, Open WebUI's sign-in makes an admin
+    # of an instance with no users) and this volume's admin known to exist (it signed in before).
+    known_admin = secrets.admin_verified and not new_volume
+    early = known_admin and not openwebui.auth_disabled_by(dict(container.environment))
+    signed_in = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume, auth_on=early)
     served = Served(
         kind=Kind.OWN,
         local_url=local_url,
@@ -399,7 +405,16 @@ def _provide_own(
             access = replace(access, guest_email=guest.email, guest_password=guest.password)
         return replace(served, access=access, guest=guest, finishing=None)
 
+    if settings.guest or _guest_left_behind(settings):
+        # A guest is made, or one an earlier run left is removed, before any tunnel: the room may know its password.
+        return finish()
     return replace(served, finishing=finish)
+
+
+def _guest_left_behind(settings: UpSettings) -> bool:
+    from owui_dev import guest as guests
+
+    return guests.leftover(settings.volume) is not None
 
 
 def _guest(

@@ -42,15 +42,21 @@ def ensure_folder(path: Path, *, for_file: Path | None = None) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file only the user can read (0600), never briefly world-readable."""
+    """Write a file only the user can read (0600), never briefly world-readable, and whole or not at all: it is
+    written beside its place and then renamed over it, so a process ended halfway (`up` exits at once once it
+    has undone its work) never leaves an empty file where the instance's secrets were."""
     ensure_folder(path.parent, for_file=path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             if hasattr(os, "fchmod"):  # POSIX: also tighten a file that existed with wider permissions
                 os.fchmod(handle.fileno(), 0o600)
             handle.write(text)
+        os.replace(partial, path)
     except OSError as err:
+        with contextlib.suppress(OSError):
+            partial.unlink()
         raise unusable(path, err) from err
 
 

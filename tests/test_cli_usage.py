@@ -47,12 +47,17 @@ def test_the_garbage_collector_is_paused_for_start_up_only(monkeypatch: pytest.M
     assert seen == [False], "paused while the command ran"
     assert gc.isenabled(), "back once it ended"
 
-    pause_collector()
-    start_up_over()
-    start_up_over()
-    assert gc.isenabled()
-    assert gc.get_freeze_count() > 0, "what start-up made is kept out of later collections"
     gc.unfreeze()
+    try:
+        pause_collector()
+        assert not gc.isenabled()
+        start_up_over()
+        start_up_over()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0, "what start-up made is kept out of later collections"
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 def test_version() -> None:

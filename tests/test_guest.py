@@ -53,6 +53,14 @@ def _status(args: list[str], env: dict[str, str], *extra: str) -> dict[str, Any]
     return dict(json.loads(result.stdout))
 
 
+def _before_any_tunnel(up: UpProcess, needle: str) -> bool:
+    """The step saying `needle` came before the tunnel opened: the room may know an old guest's password."""
+    messages = [str(json.loads(line).get("message")) for line in up.stderr.splitlines() if line.startswith("{")]
+    said = next(index for index, message in enumerate(messages) if needle in message)
+    opened = next(index for index, message in enumerate(messages) if message.startswith("ngrok tunnel open"))
+    return said < opened
+
+
 def _up(
     up_processes: list[UpProcess], args: list[str], env: dict[str, str], *extra: str
 ) -> tuple[UpProcess, dict[str, Any]]:
@@ -73,6 +81,7 @@ def test_the_guest_signs_in_through_the_tunnel_sees_the_models_and_is_gone_after
         checks = {check["id"]: check for check in ready["checks"]}
         assert checks["guest"]["status"] == "ok", checks["guest"]
         assert "through the tunnel" in checks["guest"]["detail"]
+        assert _before_any_tunnel(up, "Guest account guest@localhost created")
 
         # as a phone in the room: through the tunnel, with the guest's sign-in
         status, session = _sign_in(ready["public_url"], email, password, env["SSL_CERT_FILE"])
@@ -213,6 +222,7 @@ def test_the_next_up_removes_a_guest_a_killed_run_left(
     up.kill()  # SIGKILL: no way out runs, and the container keeps running
     up, ready = _up(up_processes, args, env, "--no-ollama-detect")
     assert "(left by an earlier run)" in up.stderr
+    assert _before_any_tunnel(up, "(left by an earlier run)")
     assert ready["guest_email"] is None
     assert _sign_in(local, email, password)[0] == 400
     assert _status(args, env)["guest_email"] is None

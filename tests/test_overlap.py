@@ -229,3 +229,23 @@ def test_the_tunnel_opens_while_the_admins_sign_in_is_still_going_and_the_url_wa
     signed_in = messages.index("Admin account admin@localhost signs in")
     assert messages.index("HTTPS tunnel verified (Open WebUI answers through it)") < signed_in < messages.index("url")
     assert up.interrupt() == 0
+
+
+def test_a_serving_up_collects_garbage_again(args, env, up_processes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The collector is paused only while `up` starts (owui_dev.startup): serving, for hours maybe, it runs."""
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    report = tmp_path / "collector"
+    (probe / "sitecustomize.py").write_text(
+        "import gc, signal\n"
+        "def _report(signum, frame):\n"
+        f"    open({str(report)!r}, 'w').write(repr(gc.isenabled()))\n"
+        "signal.signal(signal.SIGUSR2, _report)\n"
+    )
+    up = UpProcess([*args, "--json"], {**env, "PYTHONPATH": str(probe)})
+    up_processes.append(up)
+    assert up.wait_for_json(), up.stderr
+    up.proc.send_signal(signal.SIGUSR2)
+    _wait_until(report.exists, "the collector's report", up, timeout=10)
+    assert report.read_text() == "True"
+    assert up.interrupt() == 0

@@ -89,3 +89,34 @@ def test_a_busy_default_port_gives_way_to_the_next_free_one(capsys: pytest.Captu
         explicit = dataclasses.replace(default, port=busy, port_explicit=True)
         with pytest.raises(PortInUseError):
             session._choose_port(explicit, None, JsonReporter())
+
+
+@pytest.mark.parametrize(
+    ("value", "off"), [("True", False), ("true", False), ("TRUE", False), ("False", True), ("true ", True), ("1", True)]
+)
+def test_accounts_are_off_exactly_when_open_webui_reads_them_off(value: str, off: bool) -> None:
+    """Open WebUI: `os.environ.get("WEBUI_AUTH", "True").lower() == "true"`, no strip: "true " is off."""
+    from owui_dev.openwebui import auth_disabled_by
+
+    assert auth_disabled_by({"WEBUI_AUTH": value}) is off
+    assert auth_disabled_by({}) is False
+
+
+def test_a_private_file_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A write that fails halfway (or a process ended there) leaves the previous content, not an empty file."""
+    import os
+
+    from owui_dev.errors import OwuiDevError
+    from owui_dev.state import write_private
+
+    path = tmp_path / "secrets.json"
+    write_private(path, "the kept secrets")
+    monkeypatch.setattr(os, "fchmod", lambda *args: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OwuiDevError):
+        write_private(path, "new secrets")
+    assert path.read_text() == "the kept secrets"
+    assert [p.name for p in tmp_path.iterdir()] == ["secrets.json"], "no partial file left"
+    monkeypatch.undo()
+    write_private(path, "new secrets")
+    assert path.read_text() == "new secrets"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
