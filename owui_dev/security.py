@@ -140,7 +140,7 @@ def secure_instance(
     reporter: Reporter,
     *,
     new_volume: bool = False,
-    auth_on: bool = False,
+    sign_in_early: bool = False,
 ) -> Callable[[], Access]:
     """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel.
 
@@ -151,10 +151,12 @@ def secure_instance(
 
     `new_volume`: this run created the data volume, so an account that signs in with this volume's kept
     secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own.
-    `auth_on`: the sign-in is known to be a mere read (the container's environment leaves accounts on, and the
+    `sign_in_early`: the sign-in is known to be a mere read (the container's environment leaves accounts on, and the
     volume's admin exists), so it goes out beside the first request. Otherwise it waits for /api/config's word:
     with accounts off, Open WebUI's sign-in makes an admin of an instance that has no users."""
-    early = in_background(lambda: _sign_in(local_url, secrets), name="owui-dev-admin-sign-in") if auth_on else None
+    early = None
+    if sign_in_early:
+        early = in_background(lambda: _sign_in(local_url, secrets), name="owui-dev-admin-sign-in")
     config = openwebui.public_config(local_url)
     if config is None:
         raise problems.NOT_OPEN_WEBUI(url=local_url)

@@ -207,10 +207,8 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 if settings.variant.gpu and not settings.external:
                     _gpu_preflight(engine, reporter)
             start_up_over()  # docker-py and pyngrok are in: the collector is back (owui_dev.startup)
-            if agent is None:
-                agent = _Agent(settings, binary, _authtoken(settings, reporter), stack, teardown, reporter)
-            else:
-                reporter.step(f"ngrok authtoken (from {agent.tunnel.authtoken.source})")
+            authtoken = _authtoken(known_token, reporter)
+            agent = agent or _Agent(settings, binary, authtoken, stack, teardown, reporter)
             tunnel = agent.tunnel
 
             if settings.external:
@@ -383,7 +381,7 @@ def _provide_own(
     # of an instance with no users) and this volume's admin known to exist (it signed in before).
     known_admin = secrets.admin_verified and not new_volume
     early = known_admin and not openwebui.auth_disabled_by(dict(container.environment))
-    signed_in = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume, auth_on=early)
+    signed_in = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume, sign_in_early=early)
     served = Served(
         kind=Kind.OWN,
         local_url=local_url,
@@ -713,8 +711,9 @@ def _finish(reporter: Reporter, teardown: Teardown, settings: UpSettings, *, fai
     reporter.stopped(actions)
 
 
-def _authtoken(settings: UpSettings, reporter: Reporter) -> Secret:
-    token = find_authtoken(settings.authtoken)
+def _authtoken(known: Secret | None, reporter: Reporter) -> Secret:
+    """The authtoken found without asking (`known`), said where from; else asked for, and saved."""
+    token = known
     if token is not None:
         reporter.step(f"ngrok authtoken (from {token.source})")
         return token
