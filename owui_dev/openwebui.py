@@ -14,6 +14,7 @@ DEFAULT_IMAGE = "ghcr.io/open-webui/open-webui:main"
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
 HEALTH_PATH = "/health"
+CONFIG_PATH = "/api/config"
 
 # Open WebUI's first start downloads its embedding model; on a slow line that takes minutes.
 DEFAULT_READY_TIMEOUT = 600.0
@@ -90,10 +91,16 @@ class PublicConfig:
         )
 
 
-def public_config(base_url: str) -> PublicConfig | None:
+def config_answer(base_url: str, *, timeout: float = 5.0) -> HttpAnswer:
+    """GET /api/config, which anyone may read: answered from the moment Open WebUI serves, as /health is (uvicorn
+    listens only once the app's start-up is done)."""
     from owui_dev.net import http_get
 
-    return PublicConfig.parse(http_get(base_url.rstrip("/") + "/api/config", timeout=5.0).json())
+    return http_get(base_url.rstrip("/") + CONFIG_PATH, timeout=timeout)
+
+
+def public_config(base_url: str) -> PublicConfig | None:
+    return PublicConfig.parse(config_answer(base_url).json())
 
 
 def sign_up(base_url: str, *, name: str, email: str, password: str) -> HttpAnswer:

@@ -215,7 +215,7 @@ GPU_NO_DRIVER = Problem(
 NOT_READY = Problem(
     "Open WebUI never becomes healthy",
     NotReadyError,
-    "Open WebUI did not answer /health within {timeout:.0f} s.",
+    "Open WebUI did not answer (GET /api/config) within {timeout:.0f} s.",
     "First start can take minutes while it downloads models: try a larger --timeout. Its last log lines are below.",
 )
 DIED_WHILE_SERVING = Problem(

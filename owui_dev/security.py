@@ -23,6 +23,7 @@ from owui_dev.instance import InstanceSecrets
 
 if TYPE_CHECKING:
     from owui_dev.net import HttpAnswer
+    from owui_dev.openwebui import PublicConfig
 
 
 def refuse_unsafe_environment(environment: dict[str, str], settings: UpSettings, *, reused: bool = False) -> None:
@@ -135,29 +136,24 @@ def gates_of(settings: UpSettings) -> list[str]:
 
 def secure_instance(
     local_url: str,
+    config: PublicConfig | None,
     secrets: InstanceSecrets,
     settings: UpSettings,
     reporter: Reporter,
     *,
     new_volume: bool = False,
-    sign_in_early: bool = False,
 ) -> Callable[[], Access]:
     """Make sure the instance has an admin and closed sign-up, on the local port, before any tunnel.
 
-    Returns once the instance is fit to go online. What is left, the admin's sign-in (does the kept password
-    still work, to show it?) and "What's New" marked as read, changes nothing about who can get in: it runs on
-    in the background while the tunnel opens, and the returned call waits for it, tells the user and gives
-    the Access. (On the real image the sign-in's password hash takes a good part of a second.)
+    `config`: what the instance said of itself at GET /api/config, its first answer (None: it answered, but not like
+    Open WebUI). Returns once the instance is fit to go online. What is left, the admin's sign-in (does the kept
+    password still work, to show it?) and "What's New" marked as read, changes nothing about who can get in: it
+    runs on in the background while the tunnel opens, and the returned call waits for it, tells the user and gives
+    the Access. (On the real image the sign-in's password hash takes a good part of a second.) It goes out only
+    once accounts are known to be on: with them off, Open WebUI's sign-in makes an admin of an instance without users.
 
     `new_volume`: this run created the data volume, so an account that signs in with this volume's kept
-    secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own.
-    `sign_in_early`: the sign-in is known to be a mere read (the container's environment leaves accounts on, and the
-    volume's admin exists), so it goes out beside the first request. Otherwise it waits for /api/config's word:
-    with accounts off, Open WebUI's sign-in makes an admin of an instance that has no users."""
-    early = None
-    if sign_in_early:
-        early = in_background(lambda: _sign_in(local_url, secrets), name="owui-dev-admin-sign-in")
-    config = openwebui.public_config(local_url)
+    secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own."""
     if config is None:
         raise problems.NOT_OPEN_WEBUI(url=local_url)
     if not config.auth:
@@ -180,7 +176,6 @@ def secure_instance(
                 why=answer.error or answer.status, details=[answer.body[:300]] if answer.body else []
             )
         reporter.step(f"Admin account {secrets.admin_email} created (Open WebUI closes sign-up after it)")
-        early = None  # it went out before the account existed
         # Read again only after owui-dev claimed the instance itself: otherwise nothing here changed it.
         reread = openwebui.public_config(local_url)
         if reread is None or reread.onboarding:
@@ -192,7 +187,7 @@ def secure_instance(
             "(admins can close it in Admin Panel → Settings → General)."
         )
     signing_in = in_background(
-        lambda: _admin_sign_in(local_url, secrets, config.version, created=created, answer=early),
+        lambda: _admin_sign_in(local_url, secrets, config.version, created=created),
         name="owui-dev-admin-sign-in",
     )
 
@@ -225,22 +220,16 @@ class _SignedIn:
     release_notes_failed: bool = False
 
 
-def _sign_in(local_url: str, secrets: InstanceSecrets) -> HttpAnswer:
-    return openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password)
-
-
 def _admin_sign_in(
     local_url: str,
     secrets: InstanceSecrets,
     version: str,
     *,
     created: bool,
-    answer: Callable[[], HttpAnswer] | None = None,
 ) -> _SignedIn | None:
     """The kept admin's sign-in (None: it does not work, the instance had its own accounts), kept as verified,
-    and for the admin owui-dev created, "What's New" marked as read. Says nothing: safe in a thread.
-    `answer`: the sign-in, gone out already."""
-    signed_in = answer() if answer is not None else _sign_in(local_url, secrets)
+    and for the admin owui-dev created, "What's New" marked as read. Says nothing: safe in a thread."""
+    signed_in = openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password)
     if not signed_in.ok:
         return None
     kept = secrets

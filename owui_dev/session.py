@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from owui_dev.checks import Check
     from owui_dev.console import HumanReporter
     from owui_dev.guest import Guest
+    from owui_dev.openwebui import PublicConfig
     from owui_dev.readiness import CallReport, CallTarget
     from owui_dev.variants import Variant
 
@@ -376,12 +377,8 @@ def _provide_own(
     local_url = f"http://127.0.0.1:{local_port}"
     agent.check()
     _prepare_imports(qr=not settings.json)
-    _wait_ready(engine, settings, local_url, reporter, also=agent.check)
-    # Early, the sign-in must be a mere read: accounts on (with them off, Open WebUI's sign-in makes an admin
-    # of an instance with no users) and this volume's admin known to exist (it signed in before).
-    known_admin = secrets.admin_verified and not new_volume
-    early = known_admin and not openwebui.auth_disabled_by(dict(container.environment))
-    signed_in = secure_instance(local_url, secrets, settings, reporter, new_volume=new_volume, sign_in_early=early)
+    config = _wait_ready(engine, settings, local_url, reporter, also=agent.check)
+    signed_in = secure_instance(local_url, config, secrets, settings, reporter, new_volume=new_volume)
     served = Served(
         kind=Kind.OWN,
         local_url=local_url,
@@ -959,17 +956,25 @@ def _wait_ready(
     local_url: str,
     reporter: Reporter,
     also: Callable[[], None] | None = None,
-) -> None:
-    """`also` runs at each poll: what else is coming up meanwhile (the agent) reports, or fails, there."""
+) -> PublicConfig | None:
+    """Polls GET /api/config, not /health: Open WebUI answers both from the same moment, and what /api/config says
+    is the first thing securing the instance needs, so the tunnel is a request nearer. Returns that (None: an
+    answer, but not like Open WebUI's). `also` runs at each poll: what else is coming up meanwhile (the agent)
+    reports, or fails, there."""
+    answers: list[HttpAnswer] = []
 
     def probe() -> bool:
         if also is not None:
             also()
-        return openwebui.is_healthy(openwebui.health(local_url, timeout=1.0))
+        answer = openwebui.config_answer(local_url)
+        if answer.ok:
+            answers.append(answer)
+        return answer.ok
 
     with reporter.waiting("Starting Open WebUI…") as on_tick:
         elapsed = engine.wait_until_ready(settings.name, probe, timeout=settings.timeout, on_tick=on_tick)
     reporter.step(f"Open WebUI is ready on {local_url} ({elapsed:.1f} s)")
+    return openwebui.PublicConfig.parse(answers[-1].json())
 
 
 def _verify(public_url: str, reporter: Reporter, *, gated: bool = False, timeout: float = VERIFY_TIMEOUT) -> None:

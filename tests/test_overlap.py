@@ -5,6 +5,7 @@ container stops. Proved by the order of what the stand-in agent and the fake Ope
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 import urllib.error
@@ -207,16 +208,23 @@ def test_the_tunnel_opens_while_the_admins_sign_in_is_still_going_and_the_url_wa
 ) -> None:  # type: ignore[no-untyped-def]
     """The sign-in (a password hash on the real image) decides nothing about who can get in, which /api/config
     already told: the fake holds it until the test releases it, and meanwhile the tunnel opens and is verified.
-    The URL waits for it, since the sign-in it shows must work."""
+    The URL waits for it, since the sign-in it shows must work.
+
+    Up to the tunnel, Open WebUI was asked one thing: /api/config, its readiness probe and the answer that secured
+    it (its access log, /health included with FAKE_LOG_HEALTH, has the tunnel's own check and nothing else)."""
     hold = "/app/backend/data/release-sign-in"
     web = free_port()
     up = UpProcess(
-        [*args, "--json", "--env", f"FAKE_SIGNIN_HOLD={hold}"], {**env, "FAKE_NGROK_DEFAULT_WEB_PORT": str(web)}
+        [*args, "--json", "--env", f"FAKE_SIGNIN_HOLD={hold}", "--env", "FAKE_LOG_HEALTH=True"],
+        {**env, "FAKE_NGROK_DEFAULT_WEB_PORT": str(web)},
     )
     up_processes.append(up)
     _wait_until(lambda: any("HTTPS tunnel verified" in str(e.get("message")) for e in _events(up)), "the check", up)
     _, endpoints = _get_json(f"http://127.0.0.1:{web}/api/endpoints")
     assert len(endpoints["endpoints"]) == 1  # type: ignore[index]
+    log = docker_client.containers.get(names.container).logs().decode()
+    asked = re.findall(r'"(GET|POST) (\S+) HTTP/1\.1" (\d+)$', log, re.M)
+    assert asked == [("GET", "/api/config", "200"), ("GET", "/health", "200")], log
     time.sleep(1)
     assert not any(e["event"] == "url" for e in _events(up)), "no URL before its sign-in is known to work"
     assert not any("signs in" in str(e.get("message")) for e in _events(up))

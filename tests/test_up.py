@@ -231,11 +231,11 @@ def test_container_crash_during_start_shows_its_logs(docker_client, names, base_
     assert docker_client.containers.get(names.container).status == "exited"
 
 
-def test_health_timeout_says_so_and_stops_the_container(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+def test_readiness_timeout_says_so_and_stops_the_container(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
     args = [a if a != "60" else "3" for a in base_args]
-    result = run_cli("up", *args, "--port", str(free_port()), "--env", "FAKE_HEALTH_STATUS=500", env=env)
+    result = run_cli("up", *args, "--port", str(free_port()), "--env", "FAKE_START_DELAY=30", env=env)
     assert result.returncode == 6, result.stderr
-    assert "did not answer /health within 3 s" in result.stderr
+    assert "did not answer (GET /api/config) within 3 s" in result.stderr
     assert "--timeout" in result.stderr
     assert docker_client.containers.get(names.container).status == "exited"
     assert all(pid_gone(int(r["pid"])) for r in agent_records(env)), "the agent outlived the failed start"  # type: ignore[arg-type]
