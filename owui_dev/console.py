@@ -96,6 +96,7 @@ class Reporter(Protocol):
     def pull(self, ref: str) -> contextlib.AbstractContextManager[Callable[[PullProgress], None]]: ...
     def waiting(self, text: str) -> contextlib.AbstractContextManager[Callable[[float, str], None]]: ...
     def announce_head(self, announcement: Announcement) -> None: ...
+    def announce_access(self, announcement: Announcement) -> None: ...
     def announce(self, announcement: Announcement, *, again: bool = False, head_shown: bool = False) -> None: ...
     def stopped(self, actions: Sequence[str]) -> None: ...
     def checks(self, checks: Sequence[Check]) -> None: ...
@@ -215,8 +216,12 @@ class HumanReporter:
         self.print_qr(a.qr_url, a.qr_style)
         if a.call:
             out.print(f"  Call link: {_escape(a.call_url)}")
+
+    def announce_access(self, a: Announcement) -> None:
+        """Who signs in, and how, under the QR code: known once the admin's sign-in (which went on while the
+        tunnel opened) is in, a moment after the URL."""
         for note in a.notes:
-            out.print(f"  {_escape(note)}")
+            self.out.print(f"  {_escape(note)}")
         if a.present and a.guest is not None:
             self.guest_sign_in(*a.guest)
 
@@ -227,6 +232,7 @@ class HumanReporter:
         out = self.out
         if not head_shown:
             self.announce_head(a)
+            self.announce_access(a)
         if a.checks and not again:
             out.print("  [bold]Call readiness[/]")
             out.print(checks_table(a.checks, indent=2))
@@ -414,6 +420,9 @@ class JsonReporter:
 
     def announce_head(self, announcement: Announcement) -> None:
         """Machines hear of the verified URL from the `url` event; stdout keeps its one `ready` object."""
+
+    def announce_access(self, announcement: Announcement) -> None:
+        """The sign-ins are in the `ready` object."""
 
     def announce(self, announcement: Announcement, *, again: bool = False, head_shown: bool = False) -> None:
         # stdout carries one object, once; a later URL change is a `tunnel_up` event on stderr.

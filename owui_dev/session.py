@@ -231,24 +231,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 info = tunnel.open(served.port)
             reporter.step(f"ngrok tunnel open: {info.public_url}")
             _verify(info.public_url, reporter, gated=settings.gated)
-            served = served.settled()  # the admin's sign-in, which went on meanwhile; then the guest
-            local_url, guest, model_source = served.local_url, served.guest, served.model_source
-            access = replace(served.access, present=settings.present)
-
-            from owui_dev.readiness import CallTarget
-
-            target = CallTarget(
-                public_url=info.public_url,
-                local_url=local_url,
-                admin_email=access.admin_email,
-                admin_password=access.admin_password,
-                gated=settings.gated,
-                environment=served.environment,
-                model_source=model_source,
-            )
-            # The call-path checks run in the background while the URL and its QR code are shown: the phone can
-            # scan meanwhile. Only --call waits for them first: its QR code opens a call with a model they find.
-            checks = in_background(lambda: _call_checks(target, guest), name="owui-dev-call-checks")
+            local_url, model_source = served.local_url, served.model_source
             reporter.event("url", public_url=info.public_url, local_url=local_url)
             head = Announcement(
                 public_url=info.public_url,
@@ -259,7 +242,6 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 inspector_url=info.api_url,
                 qr_style=_qr_style(settings),
                 present=settings.present,
-                notes=access.notes(),
                 call=settings.call,
                 phone_notes=phone_notes(settings),
                 extra={
@@ -268,7 +250,6 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                     "ssh_forward": served.forward.as_json() if served.forward is not None else None,
                     "ollama": model_source.as_dict(),
                     **(_variant_facts(served.container) if served.container and not served.external else {}),
-                    **access.as_json(),
                     **({"serves": served.kind.value, "lan_url": served.lan_url} if served.external else {}),
                 },
             )
@@ -283,6 +264,30 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 head = replace(head, qr_png=_save_qr(settings, head.qr_url), keys=wait is not None)
                 announced = True  # the URL is out: from here on, Ctrl+C is the normal way to stop
                 reporter.announce_head(head)
+            # The admin's sign-in went on while the tunnel opened (a password hash on the real image: often longer
+            # than the tunnel took). It decides nothing about who can get in, so the URL did not wait for it; what
+            # it tells, the sign-in to show, follows the QR code.
+            served = served.settled()
+            guest = served.guest
+            access = replace(served.access, present=settings.present)
+            head = replace(head, notes=access.notes(), extra={**head.extra, **access.as_json()})
+            if head_shown:
+                reporter.announce_access(head)
+
+            from owui_dev.readiness import CallTarget
+
+            target = CallTarget(
+                public_url=info.public_url,
+                local_url=local_url,
+                admin_email=access.admin_email,
+                admin_password=access.admin_password,
+                gated=settings.gated,
+                environment=served.environment,
+                model_source=model_source,
+            )
+            # The call-path checks run in the background while the phone scans. Only --call waits for them before
+            # its QR code: that code opens a call with a model they find.
+            checks = in_background(lambda: _call_checks(target, guest), name="owui-dev-call-checks")
             with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
                 call = checks()
             model = _call_model(settings, call.models, reporter)

@@ -203,12 +203,12 @@ def test_the_agent_warms_up_while_the_engine_is_reached_and_a_run_ended_there_sa
     assert not list((Path(env["XDG_STATE_HOME"]) / "owui-dev" / "runs").glob("*.ngrok.yml")), "token file gone"
 
 
-def test_the_tunnel_opens_while_the_admins_sign_in_is_still_going_and_the_url_waits_for_it(
+def test_the_url_comes_while_the_admins_sign_in_is_still_going_and_its_sign_in_line_follows(
     docker_client, names, args, env, up_processes
 ) -> None:  # type: ignore[no-untyped-def]
     """The sign-in (a password hash on the real image) decides nothing about who can get in, which /api/config
-    already told: the fake holds it until the test releases it, and meanwhile the tunnel opens and is verified.
-    The URL waits for it, since the sign-in it shows must work.
+    already told: the fake holds it until the test releases it, and meanwhile the tunnel opens, is verified and its
+    URL is out. What the sign-in tells (the password shown works) follows: the ready line waits for it.
 
     Up to the tunnel, Open WebUI was asked one thing: /api/config, its readiness probe and the answer that secured
     it (its access log, /health included with FAKE_LOG_HEALTH, has the tunnel's own check and nothing else)."""
@@ -219,23 +219,23 @@ def test_the_tunnel_opens_while_the_admins_sign_in_is_still_going_and_the_url_wa
         {**env, "FAKE_NGROK_DEFAULT_WEB_PORT": str(web)},
     )
     up_processes.append(up)
-    _wait_until(lambda: any("HTTPS tunnel verified" in str(e.get("message")) for e in _events(up)), "the check", up)
+    _wait_until(lambda: any(e["event"] == "url" for e in _events(up)), "the URL", up)
     _, endpoints = _get_json(f"http://127.0.0.1:{web}/api/endpoints")
     assert len(endpoints["endpoints"]) == 1  # type: ignore[index]
     log = docker_client.containers.get(names.container).logs().decode()
     asked = re.findall(r'"(GET|POST) (\S+) HTTP/1\.1" (\d+)$', log, re.M)
     assert asked == [("GET", "/api/config", "200"), ("GET", "/health", "200")], log
     time.sleep(1)
-    assert not any(e["event"] == "url" for e in _events(up)), "no URL before its sign-in is known to work"
-    assert not any("signs in" in str(e.get("message")) for e in _events(up))
+    assert not any("signs in" in str(e.get("message")) for e in _events(up)), "the sign-in is still held"
+    assert '"ready"' not in up.stdout, "the ready line, with the sign-in to show, waits for it"
 
     docker_client.containers.get(names.container).exec_run(["touch", hold])
     ready = up.wait_for_json()
     assert ready["admin_email"] == "admin@localhost"
     assert ready["admin_password"]
     messages = [str(e.get("message") or e["event"]) for e in _events(up)]
-    signed_in = messages.index("Admin account admin@localhost signs in")
-    assert messages.index("HTTPS tunnel verified (Open WebUI answers through it)") < signed_in < messages.index("url")
+    verified = messages.index("HTTPS tunnel verified (Open WebUI answers through it)")
+    assert verified < messages.index("url") < messages.index("Admin account admin@localhost signs in")
     assert up.interrupt() == 0
 
 
