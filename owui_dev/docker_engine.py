@@ -41,6 +41,8 @@ LOG_TAIL_ON_FAILURE = 30
 QUICK_POLL = 0.05  # s between readiness polls during the first QUICK_POLL_FOR seconds of a start
 QUICK_POLL_FOR = 2.0
 FIRST_LOG_READ = 1.0  # s into a start before the container's last log line is first shown beside the spinner
+# s between looks at the container's state while it starts: a quick poll need not ask the engine each time.
+STATE_READ_EVERY = 0.25
 
 
 @dataclass(frozen=True)
@@ -649,22 +651,26 @@ class DockerEngine:
         """Poll `probe` until it is true; fail with the log tail if the container exits or time runs out.
 
         The probe comes first: a warm start answers at once, and every Docker call before it would be time added
-        to every `up`. The log line beside the spinner is read from the first second on, when there is a wait."""
+        to every `up`. So the container's state is read every STATE_READ_EVERY seconds, not at each quick poll,
+        and the log line beside the spinner from the first second on, when there is a wait."""
         started = time.monotonic()
         last_line = ""
         next_log_read = FIRST_LOG_READ
+        next_state_read = STATE_READ_EVERY
         while True:
             elapsed = time.monotonic() - started
             if probe():
                 return elapsed
-            info = self.inspect(name)
-            if not info.running:
-                raise problems.EXITED_DURING_START(
-                    name=name,
-                    exit_code=info.exit_code,
-                    oom=", killed for running out of memory" if info.oom_killed else "",
-                    details=self.logs_tail(name),
-                )
+            if elapsed >= next_state_read or elapsed > timeout:
+                next_state_read = elapsed + STATE_READ_EVERY
+                info = self.inspect(name)
+                if not info.running:
+                    raise problems.EXITED_DURING_START(
+                        name=name,
+                        exit_code=info.exit_code,
+                        oom=", killed for running out of memory" if info.oom_killed else "",
+                        details=self.logs_tail(name),
+                    )
             if elapsed > timeout:
                 raise problems.NOT_READY(timeout=timeout, details=self.logs_tail(name))
             if elapsed >= next_log_read:

@@ -1,5 +1,5 @@
 """Which Docker engine, when the address is remote or wrong: ssh:// through the system `ssh`, and a
-malformed DOCKER_HOST called malformed. None of this needs a Docker engine."""
+malformed DOCKER_HOST called malformed, and how the client talks to an engine that answers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,33 @@ def test_the_client_speaks_the_engines_own_api_version(docker_client) -> None:  
         assert engine.client.ping()
     finally:
         engine.close()
+
+
+@pytest.mark.docker
+def test_a_quick_readiness_poll_reads_the_containers_state_only_now_and_then(docker_client, names, fake_image) -> None:  # type: ignore[no-untyped-def]
+    """Each Docker call between quick polls is time added to every warm `up`: the state is read every quarter
+    second, not at each poll, and still before the wait gives up (a container that is still starting, here)."""
+    from owui_dev.docker_engine import STATE_READ_EVERY, DockerEngine
+    from owui_dev.errors import NotReadyError
+
+    docker_client.containers.run(
+        fake_image, name=names.container, detach=True, environment={"FAKE_START_DELAY": "60"}, labels={}
+    )
+    engine = DockerEngine.connect()
+    polls, reads = [], []
+    real_inspect = engine.inspect
+
+    def counted_inspect(name: str):  # type: ignore[no-untyped-def]
+        reads.append(time.monotonic())
+        return real_inspect(name)
+
+    engine.inspect = counted_inspect  # type: ignore[method-assign]
+    try:
+        with pytest.raises(NotReadyError):
+            engine.wait_until_ready(
+                names.container, lambda: bool(polls.append(time.monotonic())), timeout=1.0, on_tick=lambda *_: None
+            )
+    finally:
+        engine.close()
+    assert len(polls) >= 15, "quick polls, every 0.05 s"
+    assert 1 <= len(reads) <= 1.0 / STATE_READ_EVERY + 2, f"{len(reads)} state reads in {len(polls)} polls"
