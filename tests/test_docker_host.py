@@ -4,9 +4,11 @@ malformed DOCKER_HOST called malformed, and how the client talks to an engine th
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -105,7 +107,7 @@ def test_ssh_support_is_there_and_paramiko_is_not_loaded_for_it() -> None:
 
 @pytest.mark.docker
 def test_the_client_speaks_the_engines_own_api_version(docker_client) -> None:  # type: ignore[no-untyped-def]
-    """One /version request tells both the engine's version (for the user) and its API version (for the client)."""
+    """One request (/_ping) tells both the engine's version (for the user) and its API version (for the client)."""
     from owui_dev.docker_engine import DockerEngine
 
     expected = docker_client.version()
@@ -116,6 +118,49 @@ def test_the_client_speaks_the_engines_own_api_version(docker_client) -> None:  
         assert engine.client.ping()
     finally:
         engine.close()
+
+
+def test_an_engine_that_does_not_name_itself_in_its_ping_is_asked_its_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker's /_ping names its API version and the engine's ("Server: Docker/27.3.1 (linux)"); Podman's names
+    itself Libpod. For such an engine /version tells both, as docker-py itself would ask. A stand-in for that API
+    (not for Docker's, which the test above uses), answering as Podman 4.9 does."""
+    from owui_dev.docker_engine import DockerEngine
+
+    asked: list[str] = []
+
+    class PodmanLike(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            if self.path == "/_ping":
+                body, headers = (
+                    b"OK",
+                    {"Api-Version": "1.41", "Libpod-Api-Version": "4.9.3", "Server": "Libpod/4.9.3 (linux)"},
+                )
+            elif self.path == "/version":
+                body = json.dumps({"Version": "4.9.3", "ApiVersion": "1.41", "MinAPIVersion": "1.24"}).encode()
+                headers = {"Content-Type": "application/json"}
+            else:
+                body, headers = b"{}", {"Content-Type": "application/json"}
+            self.send_response(200)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PodmanLike)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{server.server_address[1]}")
+    try:
+        engine = DockerEngine.connect()
+        engine.close()
+    finally:
+        server.shutdown()
+    assert engine.info.server_version == "4.9.3"
+    assert asked == ["/_ping", "/version"]
 
 
 @pytest.mark.docker
