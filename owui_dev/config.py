@@ -808,8 +808,6 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
     file's shape and types; the values themselves are checked by build_up_settings exactly as the same flags
     are, with the file's `origins` so that their errors name the line too.
     """
-    import tomllib
-
     environ = os.environ if environ is None else environ
     explicit = path or (Path(environ[ENV_CONFIG]) if environ.get(ENV_CONFIG) else None)
     target = explicit or default_config_path()
@@ -843,6 +841,8 @@ def load_config_file(path: Path | None = None, environ: Mapping[str, str] | None
             f"{target}, line {bad_line}: the config file is not UTF-8 text (byte {raw[err.start]:#04x}).",
             hint="TOML files are UTF-8: save it as UTF-8 in your editor.",
         ) from None
+    import tomllib  # only once there is a file: most runs have none
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
