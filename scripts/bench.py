@@ -512,7 +512,7 @@ def workdir() -> Iterator[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="alternated runs of each `up` pair (default 5)")
+    parser.add_argument("--rounds", type=int, default=7, help="alternated runs of each `up` pair (default 7)")
     parser.add_argument("--cli-rounds", type=int, default=15, help="alternated runs of each command (default 15)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--skip-up", action="store_true", help="only the command line's start-up (no Docker)")
