@@ -110,6 +110,8 @@ class ContainerInfo:
     gpu: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict, repr=False)
+    # The image it was made from, by ID ("sha256:…"): its tag may point elsewhere since (a pull, a build).
+    image_id: str = ""
 
     @property
     def running(self) -> bool:
@@ -407,15 +409,18 @@ class DockerEngine:
     # -- images ---------------------------------------------------------------------------------
 
     def has_image(self, ref: str) -> bool:
+        return self.image_id(ref) is not None
+
+    def image_id(self, ref: str) -> str | None:
+        """The ID ("sha256:…") that `ref` names on this engine now; None when it is not here."""
         import docker
 
         try:
-            self.client.images.get(ref)
+            return str(self.client.images.get(ref).id)
         except docker.errors.ImageNotFound:
-            return False
+            return None
         except docker.errors.APIError as err:
             raise problems.DOCKER_API_FAILED(action=f"look up the image {ref}", detail=err.explanation) from err
-        return True
 
     def pull(self, ref: str, on_progress: Callable[[PullProgress], None]) -> None:
         import docker
@@ -780,6 +785,7 @@ def _info(container: Container) -> ContainerInfo:
         gpu=any(["gpu"] in (request.get("Capabilities") or []) for request in requests),
         labels=labels,
         environment=dict(item.partition("=")[::2] for item in config.get("Env") or []),
+        image_id=str(attrs.get("Image") or ""),
     )
 
 

@@ -371,11 +371,20 @@ def _provide_own(
 
     _ensure_ngrok_binary(binary, reporter)
     agent.start()
-    _ensure_image(engine, settings, reporter, reuse=existing is not None and existing.running)
+    image_id = _ensure_image(engine, settings, reporter, existing=existing)
 
     environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
     container = _start_container(
-        engine, settings, existing, port, environment, stack, teardown, reporter, automatic=frozenset(model_env)
+        engine,
+        settings,
+        existing,
+        port,
+        environment,
+        stack,
+        teardown,
+        reporter,
+        image_id=image_id,
+        automatic=frozenset(model_env),
     )
     forward = _forward(engine, settings, container.host_port or port, stack, teardown, reporter)
     local_port = forward.local_port if forward is not None else container.host_port or port
@@ -769,17 +778,29 @@ def _ensure_ngrok_binary(binary: NgrokBinary, reporter: Reporter) -> None:
     reporter.step(f"ngrok agent installed at {binary.path}")
 
 
-def _ensure_image(engine: DockerEngine, settings: UpSettings, reporter: Reporter, *, reuse: bool) -> None:
-    if reuse:
-        return
-    present = engine.has_image(settings.image)
-    if settings.pull is PullPolicy.NEVER and not present:
-        raise problems.IMAGE_ABSENT_PULL_NEVER(image=settings.image)
-    if settings.pull is PullPolicy.ALWAYS or not present:
+def _ensure_image(
+    engine: DockerEngine, settings: UpSettings, reporter: Reporter, *, existing: ContainerInfo | None
+) -> str | None:
+    """The image to run, pulled as --pull says, by ID: what a stopped container's own image is compared with. None
+    where that tag is not here: a running container is used as it is, and under --pull never a stopped one
+    still has the image it was made from."""
+    if existing is not None and existing.running:
+        return None
+    present = engine.image_id(settings.image)
+    if settings.pull is PullPolicy.NEVER and present is None:
+        if existing is None:
+            raise problems.IMAGE_ABSENT_PULL_NEVER(image=settings.image)
+        reporter.note(
+            f"{settings.image} is no longer on this engine (--pull never): {existing.name} starts with the image it "
+            "was made from."
+        )
+        return None
+    if settings.pull is PullPolicy.ALWAYS or present is None:
         with reporter.pull(settings.image) as on_progress:
             engine.pull(settings.image, on_progress)
-    else:
-        reporter.step(f"Image {settings.image} present")
+        return engine.image_id(settings.image)
+    reporter.step(f"Image {settings.image} present")
+    return present
 
 
 def _start_container(
@@ -792,9 +813,12 @@ def _start_container(
     teardown: Teardown,
     reporter: Reporter,
     *,
+    image_id: str | None = None,
     automatic: frozenset[str] = frozenset(),
 ) -> ContainerInfo:
-    """`automatic`: settings owui-dev chose itself (the Ollama it found), which never re-create a container."""
+    """`image_id`: what the image's tag names now (None: the tag is not here, see _ensure_image); a stopped
+    container made from another image is made anew from it, as `docker compose up` does after a pull.
+    `automatic`: settings owui-dev chose itself (the Ollama it found), which never re-create a container."""
     if existing is not None and existing.running:
         reporter.step(f"Container {settings.name} already running; using it (it keeps running after this run)")
         running = _variant_of(existing)
@@ -817,12 +841,18 @@ def _start_container(
         models_volume=models_volume(settings.name) if settings.variant.bundled_ollama else None,
         labels=tuple(settings.variant.labels().items()),
     )
-    if existing is not None and existing.fingerprint != spec.fingerprint():
+    changed = existing is not None and existing.fingerprint != spec.fingerprint()
+    other_image = existing is not None and image_id is not None and existing.image_id not in ("", image_id)
+    if existing is not None and (changed or other_image):
+        if image_id is None:  # to be made anew, from a tag that is not here (--pull never): refused before removal
+            raise problems.IMAGE_ABSENT_PULL_NEVER(image=settings.image)
         engine.remove(settings.name)
-        reporter.note(
-            f"Settings changed since {settings.name} was created: re-creating it (data stays in "
-            f"volume {settings.volume})."
+        why = (
+            f"Settings changed since {settings.name} was created"
+            if changed
+            else f"{settings.image} is another image than the one {settings.name} was made from (pulled or built since)"
         )
+        reporter.note(f"{why}: re-creating it (data stays in volume {settings.volume}).")
         existing = None
     created = existing is None
     if created:
