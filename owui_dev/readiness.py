@@ -45,6 +45,8 @@ class CallTarget:
     local_url: str
     admin_email: str | None = None
     admin_password: str | None = None
+    # A session of that admin's, when `up` has just signed in: the checks use it rather than sign in again.
+    admin_token: str | None = field(default=None, repr=False)
     # A gate (ngrok OAuth or an IP allow-list) stands before Open WebUI on the public URL.
     gated: bool = False
     # The container's environment (image defaults included): tells a -slim image, the model connections.
@@ -85,10 +87,13 @@ class AdminView:
 
 
 def admin_view(target: CallTarget) -> AdminView:
-    """Sign in as the admin owui-dev created (on the local port) and read the models and audio settings."""
+    """Sign in as the admin owui-dev created (on the local port), or use the session `up` has just had, and read
+    the models and audio settings."""
     if not (target.admin_email and target.admin_password):
         return AdminView(None, NO_ADMIN)
-    token = openwebui.sign_in_token(target.local_url, email=target.admin_email, password=target.admin_password)
+    token = target.admin_token or openwebui.sign_in_token(
+        target.local_url, email=target.admin_email, password=target.admin_password
+    )
     if token is None:
         return AdminView(None, f"Open WebUI refused the sign-in owui-dev kept for {target.admin_email} (the password "
                          "was changed in Open WebUI?)")  # fmt: skip

@@ -22,7 +22,6 @@ from owui_dev.console import Reporter
 from owui_dev.instance import InstanceSecrets
 
 if TYPE_CHECKING:
-    from owui_dev.net import HttpAnswer
     from owui_dev.openwebui import PublicConfig
 
 
@@ -76,6 +75,8 @@ class Access:
     guest_email: str | None = None
     guest_password: str | None = None
     present: bool = False
+    # The admin's session from that sign-in, for the call checks (one password hash less); never shown.
+    admin_token: str | None = field(default=None, repr=False)
 
     def notes(self) -> list[str]:
         lines = []
@@ -148,9 +149,10 @@ def secure_instance(
     `config`: what the instance said of itself at GET /api/config, its first answer (None: it answered, but not like
     Open WebUI). Returns once the instance is fit to go online. What is left, the admin's sign-in (does the kept
     password still work, to show it?) and "What's New" marked as read, changes nothing about who can get in: it
-    runs on in the background while the tunnel opens, and the returned call waits for it, tells the user and gives
-    the Access. (On the real image the sign-in's password hash takes a good part of a second.) It goes out only
-    once accounts are known to be on: with them off, Open WebUI's sign-in makes an admin of an instance without users.
+    runs on in the background while the tunnel opens and its URL is shown (on the real image its password hash
+    takes a good part of a second), and the returned call waits for it, tells the user and gives the Access (with
+    the sign-in's session, for the call checks). It goes out only once accounts are known to be on: with them off,
+    Open WebUI's sign-in makes an admin of an instance without users.
 
     `new_volume`: this run created the data volume, so an account that signs in with this volume's kept
     secrets can only be the one WEBUI_ADMIN_* made at first start: owui-dev's own."""
@@ -207,6 +209,7 @@ def secure_instance(
             accounts=True,
             admin_email=secrets.admin_email if signed_in is not None else None,
             admin_password=secrets.admin_password if signed_in is not None else None,
+            admin_token=signed_in.token if signed_in is not None else None,
             signup_open=after.signup_enabled,
             gates=gates_of(settings),
         )
@@ -216,6 +219,7 @@ def secure_instance(
 
 @dataclass(frozen=True)
 class _SignedIn:
+    token: str | None = field(default=None, repr=False)
     release_notes_marked: bool = False
     release_notes_failed: bool = False
 
@@ -232,25 +236,24 @@ def _admin_sign_in(
     signed_in = openwebui.sign_in(local_url, email=secrets.admin_email, password=secrets.admin_password)
     if not signed_in.ok:
         return None
+    body = signed_in.json()
+    token = str(body["token"]) if isinstance(body, dict) and body.get("token") else None
     kept = secrets
     if not kept.admin_verified or (created and not kept.admin_created):
         kept = kept.verified(created=created)
-    outcome = _SignedIn()
+    outcome = _SignedIn(token=token)
     if kept.admin_created and version and kept.release_notes_seen != version:
-        outcome = _release_notes_seen(local_url, signed_in, version)
-        if outcome.release_notes_marked:
+        marked = _release_notes_seen(local_url, token, version)
+        outcome = replace(outcome, release_notes_marked=marked, release_notes_failed=not marked)
+        if marked:
             kept = replace(kept, release_notes_seen=version)
     if kept != secrets:
         instance.save(kept)
     return outcome
 
 
-def _release_notes_seen(local_url: str, signed_in: HttpAnswer, version: str) -> _SignedIn:
+def _release_notes_seen(local_url: str, token: str | None, version: str) -> bool:
     """Open WebUI's "What's New" dialog would cover the phone's screen (and the call): marked as read, as its own
     dismissal does, for the admin owui-dev created only, once per version (kept with the instance's secrets).
     Not worth failing `up` for."""
-    body = signed_in.json()
-    token = body.get("token") if isinstance(body, dict) else None
-    if token and openwebui.mark_version_seen(local_url, str(token), version):
-        return _SignedIn(release_notes_marked=True)
-    return _SignedIn(release_notes_failed=True)
+    return bool(token and openwebui.mark_version_seen(local_url, token, version))

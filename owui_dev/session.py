@@ -281,6 +281,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 local_url=local_url,
                 admin_email=access.admin_email,
                 admin_password=access.admin_password,
+                admin_token=access.admin_token,
                 gated=settings.gated,
                 environment=served.environment,
                 model_source=model_source,

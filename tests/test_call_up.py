@@ -60,6 +60,9 @@ def test_with_an_ollama_on_the_laptop_the_call_path_is_ready(
         # Open WebUI really asked that Ollama for its models, from inside the container.
         assert "/api/tags" in ollama.requests
         assert any("Ollama" in line and ollama.url in line for line in up.stderr_lines)
+        # The admin signed in once: the checks read the models and the audio settings with that session.
+        log = docker_client.containers.get(_name(args)).logs().decode()
+        assert log.count('"POST /api/v1/auths/signin HTTP/1.1" 200') == 1, log
         assert up.interrupt() == 0
 
 
