@@ -298,15 +298,10 @@ class Bench:
         rss = vm_hwm(proc.pid)
         started = time.perf_counter()
         proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack into the log
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(5)
-            proc.kill()
-            raise RuntimeError(f"up did not exit within 60 s of SIGINT:\n{self.tail('up.log')}") from None
+        code, hung = exit_status(proc, 60)
         stopped = time.perf_counter() - started
+        if hung:
+            raise RuntimeError(f"up did not exit within 60 s of SIGINT:\n{self.tail('up.log')}")
         if code != 0 or self.running(self.name):
             raise RuntimeError(f"up exited {code}, container running: {self.running(self.name)}\n{self.tail('up.log')}")
         return to_url, ready, stopped, rss
@@ -383,6 +378,29 @@ class Bench:
         for name in (self.name, self.by_hand_name):
             self.docker("rm", "-f", name, check=False)
         self.docker("volume", "rm", "-f", self.volume, check=False)
+
+
+def exit_status(proc: subprocess.Popen[str], timeout: float) -> tuple[int, bool]:
+    """(exit status, whether it hung) of `proc`, seen the moment it exits: Popen.wait with a timeout polls, every
+    50 ms once it has waited a while, which would add up to 50 ms to a Ctrl+C that `docker stop`, timed by a
+    plain blocking wait, does not pay. A hung process gets SIGABRT (PYTHONFAULTHANDLER: every thread's stack into
+    its log), then SIGKILL."""
+    hung = threading.Event()
+
+    def abort() -> None:
+        hung.set()
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGABRT)
+            time.sleep(5)
+            proc.kill()
+
+    watchdog = threading.Timer(timeout, abort)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return proc.wait(), hung.is_set()
+    finally:
+        watchdog.cancel()
 
 
 def vm_hwm(pid: int) -> float:
