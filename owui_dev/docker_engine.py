@@ -281,7 +281,7 @@ def _ping(probe: docker.DockerClient) -> dict[str, Any]:
     """The engine's API version and its own, as the docker CLI learns them: from the headers of its /_ping (a few
     ms, where /version, which asks containerd and runc for theirs, takes about 10). An engine that does not name
     itself there (Podman, say) is asked /version."""
-    answer = probe.api.get(probe.api.base_url + "/_ping")
+    answer = probe.api.get(probe.api.base_url + "/_ping", timeout=probe.api.timeout)  # as docker-py's own calls
     server = re.match(r"Docker/(\S+)", answer.headers.get("Server", ""))
     api_version = answer.headers.get("Api-Version")
     if answer.ok and server and api_version:
@@ -665,8 +665,10 @@ class DockerEngine:
         timeout: float,
         on_tick: Callable[[float, str], None],
         interval: float = 0.25,
+        why: Callable[[], str] = lambda: "it did not answer",
     ) -> float:
-        """Poll `probe` until it is true; fail with the log tail if the container exits or time runs out.
+        """Poll `probe` until it is true; fail with the log tail if the container exits or time runs out (`why`:
+        what the probe saw last, for that message).
 
         The probe comes first: a warm start answers at once, and every Docker call before it would be time added
         to every `up`. So the container's state is read every STATE_READ_EVERY seconds, not at each quick poll,
@@ -690,7 +692,7 @@ class DockerEngine:
                         details=self.logs_tail(name),
                     )
             if elapsed > timeout:
-                raise problems.NOT_READY(timeout=timeout, details=self.logs_tail(name))
+                raise problems.NOT_READY(timeout=timeout, why=why(), details=self.logs_tail(name))
             if elapsed >= next_log_read:
                 last_line = self.last_log_line(name) or last_line
                 next_log_read = elapsed + 1.0

@@ -290,7 +290,9 @@ def _attached(
 
     if not probe():  # still starting: wait as for owui-dev's own, reading its state and logs only
         with reporter.waiting(f"Waiting for Open WebUI in {name}…") as on_tick:
-            engine.wait_until_ready(name, probe, timeout=settings.timeout, on_tick=on_tick)
+            engine.wait_until_ready(
+                name, probe, timeout=settings.timeout, on_tick=on_tick, why=lambda: "GET /health did not say it was up"
+            )
     _answers_at_url(local_url)
     return info, local_url, port, forward
 

@@ -76,7 +76,8 @@ class PublicConfig:
 
     @classmethod
     def parse(cls, body: object) -> PublicConfig | None:
-        if not isinstance(body, dict):
+        """None unless it is Open WebUI's description of itself, which always opens with "status": true (main.py)."""
+        if not isinstance(body, dict) or body.get("status") is not True:
             return None
         features = body.get("features") if isinstance(body.get("features"), dict) else {}
         assert isinstance(features, dict)
@@ -100,7 +101,8 @@ def config_answer(base_url: str, *, timeout: float = 5.0) -> HttpAnswer:
 
 
 def public_config(base_url: str) -> PublicConfig | None:
-    return PublicConfig.parse(config_answer(base_url).json())
+    answer = config_answer(base_url)
+    return PublicConfig.parse(answer.json()) if answer.ok else None
 
 
 def sign_up(base_url: str, *, name: str, email: str, password: str) -> HttpAnswer:

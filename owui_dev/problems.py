@@ -215,8 +215,9 @@ GPU_NO_DRIVER = Problem(
 NOT_READY = Problem(
     "Open WebUI never becomes healthy",
     NotReadyError,
-    "Open WebUI did not answer (GET /api/config) within {timeout:.0f} s.",
+    "Open WebUI was not ready within {timeout:.0f} s: {why}.",
     "First start can take minutes while it downloads models: try a larger --timeout. Its last log lines are below.",
+    examples=(("why", "GET /api/config got no answer"),),
 )
 DIED_WHILE_SERVING = Problem(
     "Open WebUI's container dies while serving",

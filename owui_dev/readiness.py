@@ -91,9 +91,13 @@ def admin_view(target: CallTarget) -> AdminView:
     the models and audio settings."""
     if not (target.admin_email and target.admin_password):
         return AdminView(None, NO_ADMIN)
-    token = target.admin_token or openwebui.sign_in_token(
-        target.local_url, email=target.admin_email, password=target.admin_password
-    )
+    if target.admin_token:
+        audio = openwebui.audio_config(target.local_url, target.admin_token)
+        models = openwebui.models(target.local_url, target.admin_token)
+        if audio is not None or models is not None:
+            return AdminView(target.admin_token, audio=audio, models=models)
+        # That session was refused (a very short JWT_EXPIRES_IN, say): a sign-in of the checks' own.
+    token = openwebui.sign_in_token(target.local_url, email=target.admin_email, password=target.admin_password)
     if token is None:
         return AdminView(None, f"Open WebUI refused the sign-in owui-dev kept for {target.admin_email} (the password "
                          "was changed in Open WebUI?)")  # fmt: skip

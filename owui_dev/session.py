@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
 
 VERIFY_TIMEOUT = 30.0
+READY_PROBE_TIMEOUT = 2.0  # s for one readiness request: a stalled one must not hold up the wait's own clock
 WATCH_INTERVAL = 1.0
 
 
@@ -845,14 +846,15 @@ def _start_container(
     changed = existing is not None and existing.fingerprint != spec.fingerprint()
     other_image = existing is not None and image_id is not None and existing.image_id not in ("", image_id)
     if existing is not None and (changed or other_image):
-        if image_id is None:  # to be made anew, from a tag that is not here (--pull never): refused before removal
-            raise problems.IMAGE_ABSENT_PULL_NEVER(image=settings.image)
-        engine.remove(settings.name)
         why = (
             f"Settings changed since {settings.name} was created"
             if changed
             else f"{settings.image} is another image than the one {settings.name} was made from (pulled or built since)"
         )
+        if image_id is None:  # to be made anew, from a tag that is not here (--pull never): refused before removal
+            reporter.note(f"{why}: it must be made anew, from {settings.image}.")
+            raise problems.IMAGE_ABSENT_PULL_NEVER(image=settings.image)
+        engine.remove(settings.name)
         reporter.note(f"{why}: re-creating it (data stays in volume {settings.volume}).")
         existing = None
     created = existing is None
@@ -997,20 +999,23 @@ def _wait_ready(
     is the first thing securing the instance needs, so the tunnel is a request nearer. Returns that (None: an
     answer, but not like Open WebUI's). `also` runs at each poll: what else is coming up meanwhile (the agent)
     reports, or fails, there."""
-    answers: list[HttpAnswer] = []
+    last: list[HttpAnswer] = []
 
     def probe() -> bool:
         if also is not None:
             also()
-        answer = openwebui.config_answer(local_url)
-        if answer.ok:
-            answers.append(answer)
-        return answer.ok
+        last[:] = [openwebui.config_answer(local_url, timeout=READY_PROBE_TIMEOUT)]
+        return last[0].ok
+
+    def why() -> str:
+        if not last or not last[0].status:
+            return "GET /api/config got no answer"
+        return f"GET /api/config answered HTTP {last[0].status}, last time"
 
     with reporter.waiting("Starting Open WebUI…") as on_tick:
-        elapsed = engine.wait_until_ready(settings.name, probe, timeout=settings.timeout, on_tick=on_tick)
+        elapsed = engine.wait_until_ready(settings.name, probe, timeout=settings.timeout, on_tick=on_tick, why=why)
     reporter.step(f"Open WebUI is ready on {local_url} ({elapsed:.1f} s)")
-    return openwebui.PublicConfig.parse(answers[-1].json())
+    return openwebui.PublicConfig.parse(last[0].json())
 
 
 def _verify(public_url: str, reporter: Reporter, *, gated: bool = False, timeout: float = VERIFY_TIMEOUT) -> None:

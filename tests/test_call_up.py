@@ -66,6 +66,29 @@ def test_with_an_ollama_on_the_laptop_the_call_path_is_ready(
         assert up.interrupt() == 0
 
 
+def test_a_session_open_webui_refuses_makes_the_checks_sign_in_themselves(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+) -> None:
+    """The checks use `up`'s own sign-in's session; one Open WebUI no longer takes (a very short JWT_EXPIRES_IN,
+    say) makes them sign in again rather than report what they could not read."""
+    from owui_dev.readiness import CallTarget, admin_view
+
+    up, ready = _up(up_processes, args, env)
+    target = CallTarget(
+        public_url=ready["public_url"],
+        local_url=ready["local_url"],
+        admin_email=ready["admin_email"],
+        admin_password=ready["admin_password"],
+        admin_token="a-session-open-webui-does-not-know",
+    )
+    view = admin_view(target)
+    assert view.token
+    assert view.token != target.admin_token
+    assert view.audio is not None
+    assert view.models is not None
+    assert up.interrupt() == 0
+
+
 def test_a_chosen_model_goes_into_the_call_link(
     up_processes: list[UpProcess], args: list[str], env: dict[str, str]
 ) -> None:

@@ -106,12 +106,24 @@ def test_ssh_support_is_there_and_paramiko_is_not_loaded_for_it() -> None:
 
 
 @pytest.mark.docker
-def test_the_client_speaks_the_engines_own_api_version(docker_client) -> None:  # type: ignore[no-untyped-def]
-    """One request (/_ping) tells both the engine's version (for the user) and its API version (for the client)."""
+def test_the_client_speaks_the_engines_own_api_version(docker_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One request (/_ping) tells both the engine's version (for the user) and its API version (for the client):
+    /version is not asked (it was, before: docker-py's own way)."""
+    import docker.api.client
+
     from owui_dev.docker_engine import DockerEngine
 
     expected = docker_client.version()
+    asked: list[object] = []
+    real_version = docker.api.client.APIClient.version
+
+    def counted_version(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(args)
+        return real_version(self, *args, **kwargs)
+
+    monkeypatch.setattr(docker.api.client.APIClient, "version", counted_version)
     engine = DockerEngine.connect()
+    assert asked == [], "the engine was asked /version"
     try:
         assert engine.client.api.api_version == expected["ApiVersion"]
         assert engine.info.server_version == expected["Version"]
@@ -182,12 +194,14 @@ def test_a_quick_readiness_poll_reads_the_containers_state_only_now_and_then(doc
         return real_inspect(name)
 
     engine.inspect = counted_inspect  # type: ignore[method-assign]
+    began = time.monotonic()
     try:
         with pytest.raises(NotReadyError):
             engine.wait_until_ready(
-                names.container, lambda: bool(polls.append(time.monotonic())), timeout=1.0, on_tick=lambda *_: None
+                names.container, lambda: bool(polls.append(time.monotonic())), timeout=1.1, on_tick=lambda *_: None
             )
     finally:
         engine.close()
     assert len(polls) >= 15, "quick polls, every 0.05 s"
-    assert 1 <= len(reads) <= 1.0 / STATE_READ_EVERY + 2, f"{len(reads)} state reads in {len(polls)} polls"
+    assert 1 <= len(reads) <= 1.1 / STATE_READ_EVERY + 2, f"{len(reads)} state reads in {len(polls)} polls"
+    assert reads[-1] - began > 1.1, "the state is read once more before the wait gives up"

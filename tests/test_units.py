@@ -120,3 +120,23 @@ def test_a_private_file_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch: p
     write_private(path, "new secrets")
     assert path.read_text() == "new secrets"
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("body", "open_webui"),
+    [
+        ({"status": True, "name": "Open WebUI", "version": "0.12.4", "features": {"auth": True}}, True),
+        ({}, False),  # any JSON object is not a description of Open WebUI
+        ({"detail": "Not Found"}, False),  # FastAPI's error body
+        ({"status": "ok", "version": "1.0"}, False),
+        ([{"status": True}], False),
+        (None, False),
+    ],
+    ids=["open-webui", "empty", "error", "other-status", "a-list", "not-json"],
+)
+def test_only_open_webuis_own_description_counts_as_one(body: object, open_webui: bool) -> None:
+    """/api/config is both the readiness probe and what secures the instance: only Open WebUI's own answer, which
+    opens with "status": true (main.py), may say that accounts are on."""
+    from owui_dev.openwebui import PublicConfig
+
+    assert (PublicConfig.parse(body) is not None) is open_webui

@@ -231,11 +231,19 @@ def test_container_crash_during_start_shows_its_logs(docker_client, names, base_
     assert docker_client.containers.get(names.container).status == "exited"
 
 
-def test_readiness_timeout_says_so_and_stops_the_container(docker_client, names, base_args, env) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("setting", "why"),
+    [
+        ("FAKE_START_DELAY=30", "GET /api/config got no answer"),
+        ("FAKE_CONFIG_STATUS=502", "GET /api/config answered HTTP 502, last time"),
+    ],
+    ids=["no-answer", "an-error"],
+)
+def test_readiness_timeout_says_so_and_stops_the_container(docker_client, names, base_args, env, setting, why) -> None:  # type: ignore[no-untyped-def]
     args = [a if a != "60" else "3" for a in base_args]
-    result = run_cli("up", *args, "--port", str(free_port()), "--env", "FAKE_START_DELAY=30", env=env)
+    result = run_cli("up", *args, "--port", str(free_port()), "--env", setting, env=env)
     assert result.returncode == 6, result.stderr
-    assert "did not answer (GET /api/config) within 3 s" in result.stderr
+    assert f"Open WebUI was not ready within 3 s: {why}." in result.stderr
     assert "--timeout" in result.stderr
     assert docker_client.containers.get(names.container).status == "exited"
     assert all(pid_gone(int(r["pid"])) for r in agent_records(env)), "the agent outlived the failed start"  # type: ignore[arg-type]

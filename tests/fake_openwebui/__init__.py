@@ -23,8 +23,9 @@ WHISPER_MODEL, AUDIO_STT_* / AUDIO_TTS_* / AUDIO_REALTIME_* / DEEPGRAM_API_KEY, 
 WEBSOCKET_SERVER_PING_INTERVAL / _TIMEOUT (all read at the first start and kept, like the real config).
 
 Test knobs: FAKE_START_DELAY (s, fractional), FAKE_CRASH=start, FAKE_CRASH_MESSAGE, FAKE_CRASH_AFTER (s),
-FAKE_EXIT_CODE (1), FAKE_HEALTH_STATUS, FAKE_OWUI_VERSION (0.12.4), FAKE_LOG_HEALTH, FAKE_SPA_FALLBACK, FAKE_STOP_DELAY
-(seconds a stop takes), FAKE_SIGNIN_HOLD (a path in the container: sign-ins answer once it exists);
+FAKE_EXIT_CODE (1), FAKE_HEALTH_STATUS, FAKE_CONFIG_STATUS, FAKE_OWUI_VERSION (0.12.4), FAKE_LOG_HEALTH,
+FAKE_SPA_FALLBACK, FAKE_STOP_DELAY (seconds a stop takes), FAKE_SIGNIN_HOLD (a path in the container: sign-ins
+answer once it exists);
 FAKE_TRANSCRIPTS ("sha256=text;..."; also /app/fake/transcripts, one per line: the stand-in for the speech
 recogniser, an unknown clip is heard as noise, ""), FAKE_WHISPER_MODELS (Whisper models the image "has", default
 "base"), FAKE_WS_IDLE_SECONDS (60: a WebSocket with no frame for that long is closed).

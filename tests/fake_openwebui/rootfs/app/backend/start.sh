@@ -7,7 +7,7 @@
 # The HTTP side is busybox `nc -ll -e`, which forks /app/fake/handler.sh per connection.
 #
 # Test knobs: FAKE_START_DELAY, FAKE_CRASH=start, FAKE_CRASH_AFTER, FAKE_EXIT_CODE,
-# FAKE_CRASH_MESSAGE, FAKE_HEALTH_STATUS, FAKE_OWUI_VERSION, FAKE_LOG_HEALTH, FAKE_SPA_FALLBACK,
+# FAKE_CRASH_MESSAGE, FAKE_HEALTH_STATUS, FAKE_CONFIG_STATUS, FAKE_OWUI_VERSION, FAKE_LOG_HEALTH, FAKE_SPA_FALLBACK,
 # FAKE_SIGNIN_HOLD (handler.sh).
 
 cd /app/backend 2>/dev/null || cd /

@@ -278,6 +278,11 @@ webui_name() {
 }
 
 route_config() {
+    # FAKE_CONFIG_STATUS: /api/config answers that status instead (what a proxy in front, say, could answer).
+    if [ -n "${FAKE_CONFIG_STATUS:-}" ]; then
+        json "$FAKE_CONFIG_STATUS" "{\"detail\":\"$(phrase "$FAKE_CONFIG_STATUS")\"}"
+        return
+    fi
     _tok=$(request_token)
     USER_LINE=""
     resolve_user "$_tok"
