@@ -34,12 +34,13 @@ def _admin_token(local_url: str, secrets: InstanceSecrets) -> str | None:
     return openwebui.sign_in_token(local_url, email=secrets.admin_email, password=secrets.admin_password)
 
 
-def ensure_guest(local_url: str, volume: str, email: str) -> Guest:
-    """The guest account, created (or a kept one reused) and recorded; a problem when that cannot be done."""
+def ensure_guest(local_url: str, volume: str, email: str, *, admin_token: str | None = None) -> Guest:
+    """The guest account, created (or a kept one reused) and recorded; a problem when that cannot be done.
+    `admin_token`: the admin's session from `up`'s own sign-in a moment ago (one password hash less)."""
     secrets = instance.load(volume)
     if secrets is None or not secrets.admin_verified:
         raise problems.GUEST_NEEDS_ADMIN(why="this instance already had its own accounts")
-    token = _admin_token(local_url, secrets)
+    token = admin_token or _admin_token(local_url, secrets)
     if token is None:
         raise problems.GUEST_NEEDS_ADMIN(why="Open WebUI refused its kept password (changed in Open WebUI?)")
     if secrets.guest_id and secrets.guest_email and secrets.guest_password:
@@ -63,14 +64,18 @@ def ensure_guest(local_url: str, volume: str, email: str) -> Guest:
     return Guest(email, password, str(user_id))
 
 
-def remove_guest(local_url: str, volume: str) -> list[str]:
-    """Delete the recorded guest (and its chats); what was done, for the stop summary."""
+def remove_guest(local_url: str, volume: str, *, admin_token: str | None = None) -> list[str]:
+    """Delete the recorded guest (and its chats); what was done, for the stop summary. `admin_token`: the admin's
+    session from `up`'s own sign-in, tried first (a session Open WebUI no longer takes, after a short
+    JWT_EXPIRES_IN, say, is replaced by a sign-in)."""
     secrets = instance.load(volume)
     if secrets is None or not secrets.guest_id:
         return []
     email = secrets.guest_email or "the guest"
-    token = _admin_token(local_url, secrets)
-    answer = openwebui.delete_user(local_url, token, secrets.guest_id) if token else None
+    answer = openwebui.delete_user(local_url, admin_token, secrets.guest_id) if admin_token else None
+    if answer is None or answer.status == 401:
+        token = _admin_token(local_url, secrets)
+        answer = openwebui.delete_user(local_url, token, secrets.guest_id) if token else None
     if answer is None or not answer.ok:
         why = "the admin could not sign in" if answer is None else (answer.error or f"HTTP {answer.status}")
         return [f"could NOT remove the guest account {email} ({why}): `owui-dev down` tries again"]

@@ -444,7 +444,7 @@ def _guest(
     if not settings.guest:
         left = guests.leftover(settings.volume)
         if left is not None and access.admin_email:
-            for action in guests.remove_guest(local_url, settings.volume):
+            for action in guests.remove_guest(local_url, settings.volume, admin_token=access.admin_token):
                 reporter.step(f"{action[0].upper()}{action[1:]} (left by an earlier run)")
         return None
     if not access.accounts:
@@ -452,8 +452,8 @@ def _guest(
     if settings.keep_guest:
         teardown.undo(stack, lambda: guests.keep_guest(settings.volume))
     else:
-        teardown.undo(stack, lambda: guests.remove_guest(local_url, settings.volume))
-    made = guests.ensure_guest(local_url, settings.volume, settings.guest_email)
+        teardown.undo(stack, lambda: guests.remove_guest(local_url, settings.volume, admin_token=access.admin_token))
+    made = guests.ensure_guest(local_url, settings.volume, settings.guest_email, admin_token=access.admin_token)
     how = "signs in (kept from an earlier run)" if made.reused else "created"
     reporter.step(f"Guest account {made.email} {how} (role user)")
     if not openwebui.bypasses_model_access(dict(container.environment)):

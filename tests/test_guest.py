@@ -69,11 +69,18 @@ def _up(
     return up, dict(up.wait_for_json(timeout=120))
 
 
+def _sign_ins(docker_client: Any, args: list[str]) -> int:
+    log = docker_client.containers.get(_name(args)).logs().decode()
+    return log.count('"POST /api/v1/auths/signin HTTP/1.1" 200')
+
+
 def test_the_guest_signs_in_through_the_tunnel_sees_the_models_and_is_gone_after_ctrl_c(
-    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str], docker_client: Any
 ) -> None:
     with FakeOllama(models=MODELS, host="0.0.0.0") as ollama:
         up, ready = _up(up_processes, args, {**env, "OWUI_DEV_OLLAMA_URL": ollama.url}, "--guest", "--keep")
+        # up's admin signed in once (the guest made and the checks run on that session); the guest check, once.
+        assert _sign_ins(docker_client, args) == 2
         email, password = ready["guest_email"], ready["guest_password"]
         assert email == "guest@localhost"
         assert len(password.split("-")) == 6
@@ -103,6 +110,7 @@ def test_the_guest_signs_in_through_the_tunnel_sees_the_models_and_is_gone_after
 
         assert up.interrupt() == 0
         assert "removed the guest account guest@localhost and its chats" in up.stderr.lower()
+        assert _sign_ins(docker_client, args) == 3, "removed on the admin's session: no sign-in (this test's, only)"
         # --keep left Open WebUI running: the guest's sign-in now fails there, the admin's still works
         local = ready["local_url"]
         assert _sign_in(local, email, password)[0] == 400
@@ -126,6 +134,21 @@ def test_keep_guest_keeps_the_account_and_the_next_guest_run_reuses_it(
     assert (ready["guest_email"], ready["guest_password"]) == (email, password)
     assert again.interrupt() == 0
     assert "removed the guest account" in again.stderr.lower()
+
+
+def test_a_guest_is_removed_even_when_open_webui_no_longer_takes_ups_session(
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str]
+) -> None:
+    """The guest goes on the session of `up`'s own sign-in; one Open WebUI has let expire meanwhile (a short
+    JWT_EXPIRES_IN, hours into a demo) is replaced by a sign-in, not reported as a guest left behind."""
+    from owui_dev.guest import remove_guest
+
+    up, ready = _up(up_processes, args, env, "--no-ollama-detect", "--guest", "--keep-guest", "--keep")
+    assert up.interrupt() == 0
+    volume = args[args.index("--volume") + 1]
+    done = remove_guest(ready["local_url"], volume, admin_token="a-session-open-webui-does-not-know")
+    assert done == ["removed the guest account guest@localhost and its chats"]
+    assert _sign_in(ready["local_url"], ready["guest_email"], ready["guest_password"])[0] == 400
 
 
 def test_down_removes_the_guest_a_killed_run_left(
