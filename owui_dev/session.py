@@ -271,9 +271,6 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
             served = served.settled()
             guest = served.guest
             access = replace(served.access, present=settings.present)
-            head = replace(head, notes=access.notes(), extra={**head.extra, **access.as_json()})
-            if head_shown:
-                reporter.announce_access(head)
 
             from owui_dev.readiness import CallTarget
 
@@ -287,9 +284,12 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 environment=served.environment,
                 model_source=model_source,
             )
-            # The call-path checks run in the background while the phone scans. Only --call waits for them before
-            # its QR code: that code opens a call with a model they find.
+            # The call-path checks run in the background while the sign-in is shown and the phone scans. Only --call
+            # waits for them before its QR code: that code opens a call with a model they find.
             checks = in_background(lambda: _call_checks(target, guest), name="owui-dev-call-checks")
+            head = replace(head, notes=access.notes(), extra={**head.extra, **access.as_json()})
+            if head_shown:
+                reporter.announce_access(head)
             with reporter.activity("Checking the call path (realtime channel, model, speech)…"):
                 call = checks()
             model = _call_model(settings, call.models, reporter)

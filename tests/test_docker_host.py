@@ -134,8 +134,8 @@ def test_the_client_speaks_the_engines_own_api_version(docker_client, monkeypatc
 
 def test_an_engine_that_does_not_name_itself_in_its_ping_is_asked_its_version(monkeypatch: pytest.MonkeyPatch) -> None:
     """Docker's /_ping names its API version and the engine's ("Server: Docker/27.3.1 (linux)"); Podman's names
-    itself Libpod. For such an engine /version tells both, as docker-py itself would ask. A stand-in for that API
-    (not for Docker's, which the test above uses), answering as Podman 4.9 does."""
+    itself otherwise. For such an engine /version tells both, as docker-py itself would ask. A stand-in for such an
+    API (not for Docker's, which the test above uses), whose /_ping names no Docker engine."""
     from owui_dev.docker_engine import DockerEngine
 
     asked: list[str] = []

@@ -9,7 +9,7 @@ import io
 import secrets
 
 import pytest
-from conftest import UpProcess, free_port, run_cli
+from conftest import UpProcess, agent_records, free_port, pid_gone, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -80,4 +80,7 @@ def test_pull_never_starts_a_stopped_container_whose_tag_is_gone_and_refuses_to_
     result = run_cli("up", *args, "--env", "SOME_SETTING=1", env=env)
     assert result.returncode == 4, result.stderr
     assert f"The image {tag} is not on this engine, and --pull never forbids pulling it." in result.stderr
+    assert "Settings changed since" in result.stderr, "it says why the container would be made anew"
+    assert "Traceback" not in result.stderr
     assert docker_client.containers.get(names.container).id == made.id
+    assert all(pid_gone(int(record["pid"])) for record in agent_records(env)), "the agent outlived the refusal"  # type: ignore[arg-type]
