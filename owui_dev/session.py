@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from owui_dev import instance, openwebui, problems
 from owui_dev.background import in_background
-from owui_dev.config import PullPolicy, QrStyle, Secret, UpSettings, authtoken_from
+from owui_dev.config import Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
+from owui_dev.defaults import PullPolicy, QrStyle
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import GpuUnavailableError, Interrupted, OwuiDevError, PortInUseError
 from owui_dev.external import Kind, Served, Watch, lan_warning, offer_attach
@@ -376,6 +377,7 @@ def _provide_own(
     image_id = _ensure_image(engine, settings, reporter, existing=existing)
 
     environment = tuple(sorted((model_env | dict(container_environment(settings, secrets))).items()))
+    _prepare_imports(qr=not settings.json)  # while the engine starts the container: this process only waits there
     container = _start_container(
         engine,
         settings,
@@ -392,7 +394,6 @@ def _provide_own(
     local_port = forward.local_port if forward is not None else container.host_port or port
     local_url = f"http://127.0.0.1:{local_port}"
     agent.check()
-    _prepare_imports(qr=not settings.json)
     config = _wait_ready(engine, settings, local_url, reporter, also=agent.check)
     signed_in = secure_instance(local_url, config, secrets, settings, reporter, new_volume=new_volume)
     served = Served(
@@ -972,8 +973,10 @@ class _Agent:
 
 
 def _prepare_imports(*, qr: bool) -> None:
-    """What the steps after the wait import (the call checks; the QR, on a terminal), imported in the background
-    while Open WebUI starts: that wait is idle time. Only a head start: each step still imports what it uses.
+    """What the steps after the container's start import (the call checks; the QR, on a terminal), imported in the
+    background while the engine starts the container (about a third of a second of waiting here), so that they are
+    in before the readiness polls, the tunnel and its check need the interpreter. Only a head start: each step
+    still imports what it uses.
     Not websockets (and asyncio with it): a heavy import, and the realtime check comes only after the URL, so
     loaded here it would compete with the steps up to the URL instead."""
 
