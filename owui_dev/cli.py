@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 import click
 
 from owui_dev import __version__
-from owui_dev.config import (
+from owui_dev.defaults import (
     DEFAULT_NAME,
     DEFAULT_PORT,
     DEFAULT_VOLUME,
@@ -26,7 +26,6 @@ from owui_dev.config import (
     OAuthProvider,
     PullPolicy,
     QrStyle,
-    validate_name,
 )
 from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
@@ -91,7 +90,7 @@ def _name_option(command: Callable[P, R]) -> Callable[P, R]:
         "--name",
         default=DEFAULT_NAME,
         show_default=True,
-        callback=lambda ctx, param, value: _validated(validate_name, value),
+        callback=lambda ctx, param, value: _validated(_validate_name, value),
         help="Name of the managed container.",
     )(command)
 
@@ -122,6 +121,12 @@ def _config_file_option(help_text: str) -> Callable[[Callable[P, R]], Callable[P
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
     """--config and --profile: the config file's [up] and [profile.NAME] become defaults (owui_dev.sources)."""
     return config_options(command)
+
+
+def _validate_name(name: str) -> str:
+    from owui_dev.config import validate_name  # not at import: `--help` loads none of the settings' checks
+
+    return validate_name(name)
 
 
 def _validated(check: Callable[[str], str], value: str) -> str:

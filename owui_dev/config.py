@@ -1,7 +1,8 @@
 """One frozen settings object per command, built once: defaults < config file < profile < environment < flags.
 
-This is the one module that names owui-dev's environment variables (click reads those of `up`'s settings,
-envvar_for, in owui_dev.sources); everything below receives the settings explicitly. Validation happens
+This is the one module that reads owui-dev's environment variables (click reads those of `up`'s settings,
+envvar_for, in owui_dev.sources); their names, and the other names of the settings that the command line is
+declared with, are in owui_dev.defaults. Everything below receives the settings explicitly. Validation happens
 here, before any side effect, so bad input is a usage error, whichever layer gave it.
 """
 
@@ -13,20 +14,28 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from owui_dev.defaults import (
+    DEFAULT_NAME,
+    DEFAULT_PORT,
+    DEFAULT_VOLUME,
+    ENV_CONFIG,
+    ENV_NGROK_AUTHTOKEN,
+    ENV_NGROK_PATH,
+    FILE_KEYS,
+    FLAGS,
+    NGROK_REGIONS,
+    ONE_CHOICE,
+    OAuthProvider,
+    PullPolicy,
+    QrStyle,
+)
 from owui_dev.errors import UsageError
 from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
 from owui_dev.variants import Variant, resolve_image, validate_version
 
-DEFAULT_NAME = "owui-dev"
-DEFAULT_VOLUME = "owui-dev-data"
-DEFAULT_PORT = 3000
-
-ENV_NGROK_PATH = "NGROK_PATH"
-ENV_NGROK_AUTHTOKEN = "NGROK_AUTHTOKEN"
 # Where to look for an Ollama on this machine (tests move it off 11434).
 ENV_OLLAMA_URL = "OWUI_DEV_OLLAMA_URL"
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
@@ -44,68 +53,6 @@ _IMAGE_REF = re.compile(
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
 )
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
-
-
-class PullPolicy(StrEnum):
-    MISSING = "missing"
-    ALWAYS = "always"
-    NEVER = "never"
-
-
-class OAuthProvider(StrEnum):
-    GOOGLE = "google"
-    GITHUB = "github"
-    MICROSOFT = "microsoft"
-
-
-class QrStyle(StrEnum):
-    HALF = "half"
-    FULL = "full"
-    NONE = "none"
-
-
-# ngrok's regions (https://ngrok.com/docs/cloud-edge/pops/); without --region the agent picks the nearest.
-NGROK_REGIONS = ("us", "us-cal-1", "eu", "ap", "au", "sa", "jp", "in")
-
-# build_up_settings argument -> the flag that sets it, to name a value from the command line in an error.
-FLAGS = {
-    "name": "--name",
-    "image": "--image",
-    "pull": "--pull",
-    "port": "--port",
-    "volume": "--volume",
-    "env": "--env",
-    "timeout": "--timeout",
-    "ngrok_path": "--ngrok-path",
-    "domain": "--domain",
-    "region": "--region",
-    "qr_style": "--qr",
-    "no_qr": "--no-qr",
-    "qr_png": "--qr-png",
-    "keep": "--keep",
-    "restart": "--restart",
-    "admin_email": "--admin-email",
-    "admin_password": "--admin-password",
-    "oauth": "--oauth",
-    "oauth_allow": "--oauth-allow",
-    "allow_cidr": "--allow-cidr",
-    "call": "--call",
-    "model": "--model",
-    "open_browser": "--open",
-    "no_ollama_detect": "--no-ollama-detect",
-    "check_voice": "--check-voice",
-    "guest": "--guest",
-    "guest_email": "--guest-email",
-    "keep_guest": "--keep-guest",
-    "present": "--present",
-    "gpu": "--gpu",
-    "bundled_ollama": "--bundled-ollama",
-    "openwebui_version": "--version",
-    "authtoken": "--authtoken",
-    "allow_no_auth": "--allow-no-auth",
-    "url": "--url",
-    "attach": "--attach",
-}
 
 
 @dataclass(frozen=True)
@@ -713,47 +660,6 @@ def build_doctor_settings(
 
 # -- the config file: defaults for `up` (and `doctor`), below the environment and the flags ---------
 
-ENV_CONFIG = "OWUI_DEV_CONFIG"
-ENV_PROFILE = "OWUI_DEV_PROFILE"
-# Every setting of the file can also come from the environment, as OWUI_DEV_<KEY> (above the file, below the
-# flag), except where a variable of long standing already names it.
-ENV_PREFIX = "OWUI_DEV_"
-ENV_OVERRIDES = {"ngrok_path": ENV_NGROK_PATH, "authtoken": ENV_NGROK_AUTHTOKEN}
-
-# key in [up] -> (build_up_settings argument, accepted TOML types)
-FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
-    "name": ("name", (str,)),
-    "image": ("image", (str,)),
-    "pull": ("pull", (str,)),
-    "port": ("port", (int,)),
-    "volume": ("volume", (str,)),
-    "env": ("env", (dict, list)),
-    "timeout": ("timeout", (int, float)),
-    "ngrok_path": ("ngrok_path", (str,)),
-    "domain": ("domain", (str,)),
-    "region": ("region", (str,)),
-    "qr": ("qr_style", (str,)),
-    "no_qr": ("no_qr", (bool,)),
-    "keep": ("keep", (bool,)),
-    "restart": ("restart", (bool,)),
-    "admin_email": ("admin_email", (str,)),
-    "oauth": ("oauth", (str,)),
-    "oauth_allow": ("oauth_allow", (list,)),
-    "allow_cidr": ("allow_cidr", (list,)),
-    "call": ("call", (bool,)),
-    "model": ("model", (str,)),
-    "open": ("open_browser", (bool,)),
-    "no_ollama_detect": ("no_ollama_detect", (bool,)),
-    "check_voice": ("check_voice", (bool,)),
-    "guest": ("guest", (bool,)),
-    "guest_email": ("guest_email", (str,)),
-    "keep_guest": ("keep_guest", (bool,)),
-    "present": ("present", (bool,)),
-    "gpu": ("gpu", (bool,)),
-    "bundled_ollama": ("bundled_ollama", (bool,)),
-    "version": ("openwebui_version", (str,)),
-}
-
 
 def default_config_path() -> Path:
     from platformdirs import user_config_dir
@@ -926,10 +832,6 @@ def _read_table(
     return values, origins
 
 
-# Settings that are one choice made two ways: a layer that sets either replaces a lower layer's choice of both.
-ONE_CHOICE = ({"qr_style", "no_qr"},)
-
-
 def merge_env(lower: Iterable[str], upper: Iterable[str]) -> list[str]:
     """`env` merges per key across layers: the upper layer's entries come last, so they win."""
     return [*lower, *upper]
@@ -966,11 +868,3 @@ def file_layers(
     values.update(upper)
     origins.update(upper_origins)
     return values, origins
-
-
-def envvar_for(argument: str) -> str | None:
-    """The environment variable of a setting of `up`: OWUI_DEV_<KEY> for the file's keys, or a long-standing one."""
-    if argument in ENV_OVERRIDES:
-        return ENV_OVERRIDES[argument]
-    key = next((key for key, (arg, _) in FILE_KEYS.items() if arg == argument), None)
-    return f"{ENV_PREFIX}{key.upper()}" if key else None

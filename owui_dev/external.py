@@ -111,7 +111,7 @@ URL_ONLY_REFUSED: dict[str, tuple[str, str]] = {
 def refuse_container_options(given: Mapping[str, object], *, url: bool, attach: bool) -> None:
     """Usage errors for what the command line asked (flags only: the config file's defaults for owui-dev's own
     container are simply not used)."""
-    from owui_dev.config import FLAGS
+    from owui_dev.defaults import FLAGS
 
     if url and attach:
         raise UsageError(

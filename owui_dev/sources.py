@@ -2,7 +2,7 @@
 
 click already knows flag > environment > default_map > default, and records which one gave each value
 (`ctx.get_parameter_source`). The config file's [up] table, with the chosen [profile.NAME] on top, is the
-default_map; every setting gets an environment variable (config.envvar_for). The file's origins (path, line,
+default_map; every setting gets an environment variable (defaults.envvar_for). The file's origins (path, line,
 table) tell [up] from the profile. `up`, `doctor` and `config show` read their settings through `resolve`, so
 what `config show` says is what `up` does.
 
@@ -14,29 +14,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from click.core import ParameterSource
 
-from owui_dev.config import (
-    ENV_CONFIG,
-    ENV_PROFILE,
-    FILE_KEYS,
-    ONE_CHOICE,
-    ConfigFile,
-    Origin,
-    Secret,
-    UpSettings,
-    envvar_for,
-    file_layers,
-    load_config_file,
-    merge_env,
-)
+# Only the names at import: the commands are declared with them, and `--help` reads no config file (owui_dev.config
+# is loaded by the functions that read one).
+from owui_dev.defaults import ENV_CONFIG, ENV_PROFILE, FILE_KEYS, ONE_CHOICE, envvar_for
 from owui_dev.errors import OwuiDevError, UsageError
+
+if TYPE_CHECKING:
+    from owui_dev.config import ConfigFile, Origin, UpSettings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,7 +73,7 @@ class LayeredOption(click.Option):
 
 def setting_option(*declarations: str, **attributes: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """@click.option for a setting of `up`: layered (LayeredOption). Adding a setting stays one such option,
-    plus its FLAGS / FILE_KEYS entries in config.py."""
+    plus its FLAGS / FILE_KEYS entries in defaults.py."""
     return click.option(*declarations, cls=LayeredOption, **attributes)
 
 
@@ -106,6 +98,8 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     pending = ctx.meta.setdefault(_PENDING, {})
     pending[param.name] = value
     if {"config", "profile"} <= pending.keys():
+        from owui_dev.config import file_layers, load_config_file
+
         try:
             file = load_config_file(pending["config"])
             profile = pending["profile"]
@@ -124,6 +118,8 @@ def _from_environment(ctx: click.Context, name: str) -> bool:
 
 
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from owui_dev.config import load_config_file
+
     try:
         file = load_config_file(ctx.params.get("config"))
     except OwuiDevError:
@@ -161,7 +157,7 @@ class Resolved:
     values: dict[str, Any]
     layers: dict[str, Layer]
     origins: dict[str, Origin]
-    file: ConfigFile = field(default_factory=ConfigFile)
+    file: ConfigFile
     profile: str | None = None
 
     def arguments(self) -> dict[str, Any]:
@@ -181,6 +177,8 @@ def resolve(ctx: click.Context, settings_command: click.Command) -> Resolved:
 
     A setting that command does not take as an option (doctor has only a few) is looked up the same way:
     environment, then the file, then the default."""
+    from owui_dev.config import ConfigFile, Origin, merge_env
+
     if _ERROR in ctx.meta:
         raise ctx.meta[_ERROR]
     file, profile, file_origins = ctx.meta.get(_LOADED, (ConfigFile(), None, {}))
@@ -242,6 +240,8 @@ _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGN
 
 def describe(resolved: Resolved, settings: UpSettings, command: click.Command) -> dict[str, Any]:
     """Each visible setting of `up`: the value it runs with (secrets masked), its layer, and where it was set."""
+    from owui_dev.config import Secret
+
     rows: dict[str, Any] = {}
     for param in setting_params(command):
         if param.hidden:
