@@ -104,10 +104,40 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def owui_dev_command() -> list[str]:
-    """The console script users run, when installed next to this Python; else the module."""
-    script = Path(sys.executable).parent / "owui-dev"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "owui_dev"]
+@dataclass(frozen=True)
+class Install:
+    """owui-dev as the README installs it (`pipx install .`): built and installed, not editable, in an
+    environment of its own. Its `python` is that environment's interpreter, for the baselines."""
+
+    python: str
+    command: str
+
+
+def install_as_users_do(work: Path) -> Install:
+    """A virtual environment holding what `pipx install .` puts there: owui-dev, built from this checkout, and its
+    dependencies (from pip's cache after the first run: about 15 s).
+
+    Not this checkout's .venv: its editable install's finder is imported at every interpreter start (pathlib,
+    importlib.util and more: about 0.025 s here before a line of owui-dev runs), and it holds the test extras,
+    among them Pillow, which qrcode loads when it can (about 5 MB and 0.025 s more when the QR code is drawn). No
+    user of pipx pays either. For the same reason the baselines (`python -c pass`, the eager imports) run on this
+    environment's interpreter."""
+    env = work / "app"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check",
+         str(ROOT)],
+        check=True,
+    )  # fmt: skip
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    # pip compiles the bytecode on install, as for a user; once more in case this machine's pip did not
+    # (PYTHONDONTWRITEBYTECODE=1, as here, would otherwise compile every module on every start).
+    subprocess.run([str(python), "-m", "compileall", "-q", purelib], check=True)
+    return Install(python=str(python), command=str(env / "bin" / "owui-dev"))
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
@@ -119,19 +149,20 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
 # -- the command line's start-up ------------------------------------------------------------------
 
 
-def cli_lines(rounds: int) -> list[Line]:
-    cmd = owui_dev_command()
+def cli_lines(rounds: int, install: Install) -> list[Line]:
+    cmd = [install.command]
+    python = install.python
     eager = (
         "import docker, pyngrok.ngrok, pyngrok.conf, rich.console, qrcode, runpy, sys\n"
         "sys.argv = ['owui-dev', sys.argv[1]]\n"
         "runpy.run_module('owui_dev', run_name='__main__')"
     )
     runs: dict[str, list[str]] = {
-        "pass": [sys.executable, "-c", "pass"],
+        "pass": [python, "-c", "pass"],
         "help": [*cmd, "--help"],
         "version": [*cmd, "--version"],
-        "eager help": [sys.executable, "-c", eager, "--help"],
-        "eager version": [sys.executable, "-c", eager, "--version"],
+        "eager help": [python, "-c", eager, "--help"],
+        "eager version": [python, "-c", eager, "--version"],
     }
     for argv in runs.values():  # warm the file cache and the .pyc files once, untimed
         timed(argv)
@@ -178,13 +209,14 @@ def cli_lines(rounds: int) -> list[Line]:
 class Bench:
     """One machine's set-up for the `up` runs: names, a port, a home, the image, the agent's certificate."""
 
-    def __init__(self, work: Path, image: str) -> None:
+    def __init__(self, work: Path, image: str, install: Install) -> None:
         suffix = secrets.token_hex(4)
         self.name = f"owui-dev-bench-{suffix}"
         self.by_hand_name = f"owui-dev-bench-{suffix}-byhand"
         self.volume = f"owui-dev-bench-{suffix}-data"
         self.port = free_port()
         self.image = image
+        self.install = install
         self.work = work
         home = work / "home"
         tls = make_tls_files(work / "tls")
@@ -210,7 +242,7 @@ class Bench:
 
     def up_argv(self) -> list[str]:
         return [
-            *owui_dev_command(), "up", "--json",
+            self.install.command, "up", "--json",
             "--name", self.name, "--volume", self.volume, "--image", self.image, "--pull", "never",
             "--ngrok-path", AGENT_PATH, "--port", str(self.port), "--timeout", "60",
         ]  # fmt: skip
@@ -541,20 +573,19 @@ def main() -> int:
     # own is reset to the default in every child it starts.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     began = time.monotonic()
-    # An installed owui-dev has its bytecode (pip compiles it on install); a checkout run with
-    # PYTHONDONTWRITEBYTECODE=1 (as here) would compile every module on every start, which no user pays.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "owui_dev")], check=True)
-    log(f"command start-up, {options.cli_rounds} alternated rounds…")
-    lines = cli_lines(options.cli_rounds)
-    if not options.skip_up:
-        import docker
-        from fake_openwebui.build import build_image
+    with workdir() as work:
+        log("installing owui-dev as the README does (not editable, an environment of its own)…")
+        install = install_as_users_do(work)
+        log(f"command start-up, {options.cli_rounds} alternated rounds…")
+        lines = cli_lines(options.cli_rounds, install)
+        if not options.skip_up:
+            import docker
+            from fake_openwebui.build import build_image
 
-        client = docker.from_env()
-        image = build_image(client)
-        client.close()
-        with workdir() as work:
-            bench = Bench(work, image)
+            client = docker.from_env()
+            image = build_image(client)
+            client.close()
+            bench = Bench(work, image, install)
             log(f"`up` vs scripts/by-hand, {options.rounds} alternated rounds ({bench.name}, port {bench.port})…")
             try:
                 lines += up_lines(bench, options.rounds)
