@@ -17,8 +17,10 @@ import click
 
 from owui_dev import __version__
 from owui_dev.defaults import (
+    DEFAULT_IMAGE,
     DEFAULT_NAME,
     DEFAULT_PORT,
+    DEFAULT_READY_TIMEOUT,
     DEFAULT_VOLUME,
     ENV_CONFIG,
     ENV_PROFILE,
@@ -28,7 +30,6 @@ from owui_dev.defaults import (
     QrStyle,
 )
 from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
-from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
 from owui_dev.sources import SettingsCommand, config_options, setting_option
 
 if TYPE_CHECKING:

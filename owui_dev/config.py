@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from owui_dev.defaults import (
+    DEFAULT_IMAGE,
     DEFAULT_NAME,
     DEFAULT_PORT,
+    DEFAULT_READY_TIMEOUT,
     DEFAULT_VOLUME,
     ENV_CONFIG,
     ENV_NGROK_AUTHTOKEN,
@@ -33,7 +35,6 @@ from owui_dev.defaults import (
     QrStyle,
 )
 from owui_dev.errors import UsageError
-from owui_dev.openwebui import DEFAULT_IMAGE, DEFAULT_READY_TIMEOUT
 from owui_dev.variants import Variant, resolve_image, validate_version
 
 # Where to look for an Ollama on this machine (tests move it off 11434).

@@ -11,6 +11,9 @@ from enum import StrEnum
 DEFAULT_NAME = "owui-dev"
 DEFAULT_VOLUME = "owui-dev-data"
 DEFAULT_PORT = 3000
+DEFAULT_IMAGE = "ghcr.io/open-webui/open-webui:main"
+# Open WebUI's first start downloads its embedding model; on a slow line that takes minutes.
+DEFAULT_READY_TIMEOUT = 600.0
 
 ENV_NGROK_PATH = "NGROK_PATH"
 ENV_NGROK_AUTHTOKEN = "NGROK_AUTHTOKEN"

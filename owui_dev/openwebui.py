@@ -1,4 +1,5 @@
-"""What is specific to Open WebUI: its image, its port and data path, and how it says it is up."""
+"""What is specific to Open WebUI: its port and data path, and how it says it is up (its default image and
+readiness timeout are settings' defaults: owui_dev.defaults)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,10 @@ if TYPE_CHECKING:
 
     from owui_dev.net import HttpAnswer
 
-DEFAULT_IMAGE = "ghcr.io/open-webui/open-webui:main"
 CONTAINER_PORT = 8080
 DATA_PATH = "/app/backend/data"
 HEALTH_PATH = "/health"
 CONFIG_PATH = "/api/config"
-
-# Open WebUI's first start downloads its embedding model; on a slow line that takes minutes.
-DEFAULT_READY_TIMEOUT = 600.0
 
 
 def health(base_url: str, *, timeout: float = 2.0, context: ssl.SSLContext | None = None) -> HttpAnswer:
