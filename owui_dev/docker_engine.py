@@ -65,6 +65,11 @@ class EngineInfo:
             return False
         return url.scheme in {"unix", "npipe", "http+unix", ""} or url.hostname in {"127.0.0.1", "localhost", "::1"}
 
+    @property
+    def over_ssh(self) -> bool:
+        """An ssh:// engine, whose published ports an SSH forward brings here (owui_dev.ssh_forward)."""
+        return self.endpoint.lower().startswith("ssh://")
+
 
 @dataclass(frozen=True)
 class ContainerSpec:

@@ -38,7 +38,6 @@ from owui_dev.security import (
     refuse_unsafe_environment,
     secure_instance,
 )
-from owui_dev.ssh_forward import SshForward, is_ssh_endpoint
 from owui_dev.startup import start_up_over
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import (
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from owui_dev.guest import Guest
     from owui_dev.openwebui import PublicConfig
     from owui_dev.readiness import CallReport, CallTarget
+    from owui_dev.ssh_forward import SshForward
     from owui_dev.variants import Variant
 
 
@@ -201,7 +201,7 @@ def run_up(settings: UpSettings, reporter: Reporter) -> None:
                 engine = DockerEngine.connect()
                 stack.callback(engine.close)
                 reporter.step(f"Docker {engine.info.server_version} ({engine.info.context})")
-                if not engine.info.is_local and not is_ssh_endpoint(engine.info.endpoint):
+                if not engine.info.is_local and not engine.info.over_ssh:
                     reporter.warn(
                         f"The Docker engine at {engine.info.endpoint} looks remote: Open WebUI's port is published on "
                         "that host's 127.0.0.1, which the tunnel on this machine cannot reach (an ssh:// engine is "
@@ -889,7 +889,7 @@ def _forward(
 ) -> SshForward | None:
     """A remote ssh:// engine publishes Open WebUI on *its* 127.0.0.1: an SSH forward brings it here, before
     anything uses the local URL (the readiness wait already goes through it); None for a local engine."""
-    if engine.info.is_local or not is_ssh_endpoint(engine.info.endpoint):
+    if engine.info.is_local or not engine.info.over_ssh:
         return None
     from owui_dev.ssh_forward import SshTarget, open_forward
 

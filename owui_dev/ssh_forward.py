@@ -61,10 +61,6 @@ class SshTarget:
         return f"{f'-p {self.port} ' if self.port else ''}{f'{self.user}@' if self.user else ''}{self.host}"
 
 
-def is_ssh_endpoint(endpoint: str) -> bool:
-    return endpoint.lower().startswith("ssh://")
-
-
 def log_path(run_name: str) -> Path:
     return runs_dir() / f"{run_name}.ssh-forward.log"
 
