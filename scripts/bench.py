@@ -84,10 +84,17 @@ class Line:
     met: bool | None
     unit: Callable[[float], str]
     ratio: float | None = None
+    # Each round's owui-dev figure minus the baseline's of the same round (run right before or after it): what a
+    # drift of the machine's speed over minutes moves less than the two medians. Shown under the table, no target.
+    paired: Series | None = None
 
 
 def seconds(value: float) -> str:
     return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def signed_seconds(value: float) -> str:
+    return f"{value:+.3f} s"
 
 
 def mebibytes(value: float) -> str:
@@ -493,7 +500,8 @@ def up_lines(bench: Bench, rounds: int) -> list[Line]:
             target, met = "<= 1.0x", ratio <= 1.0
         else:
             target, met = "<= 1.05x or +0.1 s", ratio <= 1.05 or mine.median - base.median <= 0.1
-        lines.append(Line(label, mine, "scripts/by-hand", base, target, met, seconds, ratio))
+        paired = Series([ours - theirs for ours, theirs in zip(mine.values, base.values, strict=True)])
+        lines.append(Line(label, mine, "scripts/by-hand", base, target, met, seconds, ratio, paired))
     for key in ready:  # no target: the by-hand script checks nothing of the call path
         label = "  ... call checks done (ready line), " + key.replace(" slow", f", {AGENT_DELAY} s agent session")
         ratio = checked[key].median / by_hand[key].median
@@ -600,6 +608,11 @@ def main() -> int:
         f"{time.monotonic() - began:.0f} s\n"
     )
     print(table(lines))
+    if paired := [line for line in lines if line.paired is not None]:
+        print("\nowui-dev minus scripts/by-hand, round by round (min / median / max; no target):")
+        for line in paired:
+            assert line.paired is not None
+            print(f"  {line.label}: {line.paired.spread(signed_seconds)}")
     missed = [line.label for line in lines if line.met is False]
     print()
     if missed:
