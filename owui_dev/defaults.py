@@ -1,7 +1,7 @@
 """The names of `up`'s settings: defaults, choices, flags, config-file keys and environment variables.
 
 What the command line is declared with, so it is all that `owui-dev --help` loads of the settings: building and
-checking them (owui_dev.config) is only loaded by a command that runs. owui_dev.config re-exports these names.
+checking them (owui_dev.config) is loaded only by a command that runs.
 """
 
 from __future__ import annotations
