@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 import click
 
 from owui_dev import __version__
-from owui_dev.defaults import (
+from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
+from owui_dev.setting_names import (
     DEFAULT_IMAGE,
     DEFAULT_NAME,
     DEFAULT_PORT,
@@ -29,7 +30,6 @@ from owui_dev.defaults import (
     PullPolicy,
     QrStyle,
 )
-from owui_dev.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, OwuiDevError, UsageError
 from owui_dev.sources import SettingsCommand, config_options, setting_option
 
 if TYPE_CHECKING:

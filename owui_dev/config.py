@@ -1,8 +1,9 @@
 """One frozen settings object per command, built once: defaults < config file < profile < environment < flags.
 
 This is the one module that reads owui-dev's environment variables (click reads those of `up`'s settings,
-envvar_for, in owui_dev.sources); their names, and the other names of the settings that the command line is
-declared with, are in owui_dev.defaults. Everything below receives the settings explicitly. Validation happens
+envvar_for, in owui_dev.sources). The names the command line is declared with (defaults, choices, flags, file
+keys and the settings' variables) are in owui_dev.setting_names. Everything below receives the settings
+explicitly. Validation happens
 here, before any side effect, so bad input is a usage error, whichever layer gave it.
 """
 
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from owui_dev.defaults import (
+from owui_dev.errors import UsageError
+from owui_dev.setting_names import (
     DEFAULT_IMAGE,
     DEFAULT_NAME,
     DEFAULT_PORT,
@@ -34,7 +36,6 @@ from owui_dev.defaults import (
     PullPolicy,
     QrStyle,
 )
-from owui_dev.errors import UsageError
 from owui_dev.variants import Variant, resolve_image, validate_version
 
 # Where to look for an Ollama on this machine (tests move it off 11434).

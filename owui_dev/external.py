@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from owui_dev import openwebui, problems
 from owui_dev.errors import UsageError
+from owui_dev.setting_names import FLAGS
 
 if TYPE_CHECKING:
     from owui_dev.config import UpSettings
@@ -111,8 +112,6 @@ URL_ONLY_REFUSED: dict[str, tuple[str, str]] = {
 def refuse_container_options(given: Mapping[str, object], *, url: bool, attach: bool) -> None:
     """Usage errors for what the command line asked (flags only: the config file's defaults for owui-dev's own
     container are simply not used)."""
-    from owui_dev.defaults import FLAGS
-
     if url and attach:
         raise UsageError(
             "--url and --attach do not go together.",

@@ -1,5 +1,5 @@
 """What is specific to Open WebUI: its port and data path, and how it says it is up (its default image and
-readiness timeout are settings' defaults: owui_dev.defaults)."""
+readiness timeout are settings' defaults: owui_dev.setting_names)."""
 
 from __future__ import annotations
 

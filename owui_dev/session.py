@@ -22,7 +22,6 @@ from owui_dev import instance, openwebui, problems
 from owui_dev.background import in_background
 from owui_dev.config import Secret, UpSettings, authtoken_from
 from owui_dev.console import Announcement, Reporter
-from owui_dev.defaults import PullPolicy, QrStyle
 from owui_dev.docker_engine import ContainerInfo, ContainerSpec, DockerEngine
 from owui_dev.errors import GpuUnavailableError, Interrupted, OwuiDevError, PortInUseError
 from owui_dev.external import Kind, Served, Watch, lan_warning, offer_attach
@@ -38,6 +37,7 @@ from owui_dev.security import (
     refuse_unsafe_environment,
     secure_instance,
 )
+from owui_dev.setting_names import PullPolicy, QrStyle
 from owui_dev.startup import start_up_over
 from owui_dev.state import RunLock, RunRecord
 from owui_dev.tunnel import (

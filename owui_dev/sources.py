@@ -2,7 +2,7 @@
 
 click already knows flag > environment > default_map > default, and records which one gave each value
 (`ctx.get_parameter_source`). The config file's [up] table, with the chosen [profile.NAME] on top, is the
-default_map; every setting gets an environment variable (defaults.envvar_for). The file's origins (path, line,
+default_map; every setting gets an environment variable (setting_names.envvar_for). The file's origins (path, line,
 table) tell [up] from the profile. `up`, `doctor` and `config show` read their settings through `resolve`, so
 what `config show` says is what `up` does.
 
@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 from click.core import ParameterSource
 
+from owui_dev.errors import OwuiDevError, UsageError
+
 # Only the names at import: the commands are declared with them, and `--help` reads no config file (owui_dev.config
 # is loaded by the functions that read one).
-from owui_dev.defaults import ENV_CONFIG, ENV_PROFILE, FILE_KEYS, ONE_CHOICE, envvar_for
-from owui_dev.errors import OwuiDevError, UsageError
+from owui_dev.setting_names import ENV_CONFIG, ENV_PROFILE, FILE_KEYS, ONE_CHOICE, envvar_for
 
 if TYPE_CHECKING:
     from owui_dev.config import ConfigFile, Origin, UpSettings
@@ -73,7 +74,7 @@ class LayeredOption(click.Option):
 
 def setting_option(*declarations: str, **attributes: Any) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """@click.option for a setting of `up`: layered (LayeredOption). Adding a setting stays one such option,
-    plus its FLAGS / FILE_KEYS entries in defaults.py."""
+    plus its FLAGS / FILE_KEYS entries in setting_names.py."""
     return click.option(*declarations, cls=LayeredOption, **attributes)
 
 

@@ -137,7 +137,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for var in ("NGROK_AUTHTOKEN", "NGROK_PATH", "NGROK_API_KEY", "PYNGROK_NGROK_PATH", "DOCKER_CONTEXT"):
         monkeypatch.delenv(var, raising=False)
     # The settings' own variables (OWUI_DEV_PORT, OWUI_DEV_PROFILE, …): a developer's shell must not set them here.
-    from owui_dev.defaults import ENV_PROFILE, FILE_KEYS, envvar_for
+    from owui_dev.setting_names import ENV_PROFILE, FILE_KEYS, envvar_for
 
     for var in (ENV_PROFILE, *(envvar_for(argument) for argument, _ in FILE_KEYS.values())):
         monkeypatch.delenv(str(var), raising=False)

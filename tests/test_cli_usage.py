@@ -31,10 +31,12 @@ def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
     imported = {module.split(".")[0] for module in modules}
     assert "click" in imported  # the probe sees imports at all
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
-    # Nor owui-dev's settings machinery (its records and checks): the commands are declared with the names in
-    # owui_dev.defaults alone.
-    assert "owui_dev.defaults" in modules
-    assert "owui_dev.config" not in modules
+    # Nor owui-dev's settings machinery (its records and checks), nor what it knows of Open WebUI: the commands
+    # are declared with the names in owui_dev.setting_names alone.
+    assert "owui_dev.setting_names" in modules
+    assert not modules & {"owui_dev.config", "owui_dev.openwebui"}, sorted(
+        modules & {"owui_dev.config", "owui_dev.openwebui"}
+    )
 
 
 def test_the_garbage_collector_is_paused_for_start_up_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,7 +261,7 @@ def test_inputs_checked_before_anything_starts(tmp_path, args: list[str], needle
 
 
 def test_valid_regions_and_a_creatable_png_folder_pass(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from owui_dev.defaults import NGROK_REGIONS
+    from owui_dev.setting_names import NGROK_REGIONS
 
     assert NGROK_REGIONS == ("us", "us-cal-1", "eu", "ap", "au", "sa", "jp", "in")  # ngrok's documented list
     for region in NGROK_REGIONS:

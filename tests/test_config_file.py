@@ -166,7 +166,7 @@ BAD_VALUES: list[tuple[str, str]] = [
 
 
 def test_every_file_key_has_a_bad_value_case() -> None:
-    from owui_dev.defaults import FILE_KEYS
+    from owui_dev.setting_names import FILE_KEYS
 
     assert {key for key, _ in BAD_VALUES} == set(FILE_KEYS)
 

@@ -22,6 +22,8 @@ from owui_dev.tunnel import redact, traffic_policy
 )
 def test_remote_engines_are_recognised(endpoint: str, local: bool) -> None:
     assert EngineInfo("27.3", "ctx", endpoint).is_local is local
+    # Only an ssh:// engine's ports are brought here by an SSH forward (owui_dev.ssh_forward).
+    assert EngineInfo("27.3", "ctx", endpoint).over_ssh is endpoint.startswith("ssh://")
 
 
 def test_pull_progress_sums_layers() -> None:
