@@ -19,10 +19,12 @@ Every line sets an `owui-dev` figure against a baseline measured in the same run
   peak RSS               VmHWM of the `up` process while serving (after its ready line and one watch cycle),
                          in the --json runs and in a few runs on a pseudo-terminal (rich, colours, the QR)
 
-The image is the test suite's fake Open WebUI (tests/fake_openwebui), the agent the stand-in
-(tests/fake_ngrok/ngrok) with a throwaway CA; nothing goes to the internet. Everything made here has a
-unique name and is removed at the end (the data volume, the containers, a temporary home).
-Exit status: 0, or 1 when a measurement failed; with --strict also 1 when a target is missed.
+owui-dev is measured as the README installs it (see install_as_users_do): pip installs its dependencies, at the
+versions of .venv, from the package index or pip's cache; that is all that goes to the internet. The image is the
+test suite's fake Open WebUI (tests/fake_openwebui), the agent the stand-in (tests/fake_ngrok/ngrok) with a
+throwaway CA. Everything made here has a unique name and is removed at the end (the data volume, the containers,
+a temporary home, the installation).
+Exit status: 0, or 1 when the installation or a measurement failed; with --strict also 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -118,23 +120,35 @@ class Install:
 
     python: str
     command: str
+    # Where its commands run: `python -c` puts the current folder first on sys.path, where the checkout's own
+    # owui_dev package must not be found.
+    workdir: str
 
 
 def install_as_users_do(work: Path) -> Install:
-    """A virtual environment holding what `pipx install .` puts there: owui-dev, built from this checkout, and its
-    dependencies (from pip's cache after the first run: about 15 s).
+    """A virtual environment holding the equivalent of what `pipx install .` puts there: owui-dev, built from a copy
+    of this checkout's sources (so that no build/ is left in the checkout), and its dependencies, at the versions of
+    .venv (the ones the tests run against), from pip's cache after the first run: about 15 s.
 
     Not this checkout's .venv: its editable install's finder is imported at every interpreter start (pathlib,
     importlib.util and more: about 0.025 s here before a line of owui-dev runs), and it holds the test extras,
     among them Pillow, which qrcode loads when it can (about 5 MB and 0.025 s more when the QR code is drawn). No
     user of pipx pays either. For the same reason the baselines (`python -c pass`, the eager imports) run on this
     environment's interpreter."""
+    source = work / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "owui_dev", source / "owui_dev", ignore=shutil.ignore_patterns("__pycache__"))
+    constraints = work / "constraints.txt"
+    frozen = [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
+    constraints.write_text(subprocess.run(frozen, check=True, capture_output=True, text=True).stdout)
     env = work / "app"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
     python = env / "bin" / "python"
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check",
-         str(ROOT)],
+         "--constraint", str(constraints), str(source)],
         check=True,
     )  # fmt: skip
     purelib = subprocess.run(
@@ -144,12 +158,12 @@ def install_as_users_do(work: Path) -> Install:
     # pip compiles the bytecode on install, as for a user; once more in case this machine's pip did not
     # (PYTHONDONTWRITEBYTECODE=1, as here, would otherwise compile every module on every start).
     subprocess.run([str(python), "-m", "compileall", "-q", purelib], check=True)
-    return Install(python=str(python), command=str(env / "bin" / "owui-dev"))
+    return Install(python=str(python), command=str(env / "bin" / "owui-dev"), workdir=str(work))
 
 
-def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
+def timed(argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     return time.perf_counter() - started
 
 
@@ -172,12 +186,12 @@ def cli_lines(rounds: int, install: Install) -> list[Line]:
         "eager version": [python, "-c", eager, "--version"],
     }
     for argv in runs.values():  # warm the file cache and the .pyc files once, untimed
-        timed(argv)
+        timed(argv, cwd=install.workdir)
     series = {name: Series() for name in runs}
     order = list(runs)
     for index in range(rounds):
         for name in order if index % 2 == 0 else reversed(order):
-            series[name].values.append(timed(runs[name]))
+            series[name].values.append(timed(runs[name], cwd=install.workdir))
     lines = []
     for what in ("help", "version"):
         ours = series[what]
@@ -583,7 +597,11 @@ def main() -> int:
     began = time.monotonic()
     with workdir() as work:
         log("installing owui-dev as the README does (not editable, an environment of its own)…")
-        install = install_as_users_do(work)
+        try:
+            install = install_as_users_do(work)
+        except subprocess.CalledProcessError as err:
+            log(f"installing owui-dev failed ({err}): pip needs the package index, or its cache, for the dependencies")
+            return 1
         log(f"command start-up, {options.cli_rounds} alternated rounds…")
         lines = cli_lines(options.cli_rounds, install)
         if not options.skip_up:
@@ -608,10 +626,10 @@ def main() -> int:
         f"{time.monotonic() - began:.0f} s\n"
     )
     print(table(lines))
-    if paired := [line for line in lines if line.paired is not None]:
+    if any(line.paired is not None for line in lines):
         print("\nowui-dev minus scripts/by-hand, round by round (min / median / max; no target):")
-        for line in paired:
-            assert line.paired is not None
+    for line in lines:
+        if line.paired is not None:
             print(f"  {line.label}: {line.paired.spread(signed_seconds)}")
     missed = [line.label for line in lines if line.met is False]
     print()
