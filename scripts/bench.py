@@ -115,8 +115,8 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Install:
-    """owui-dev as the README installs it (`pipx install .`): built and installed, not editable, in an
-    environment of its own. Its `python` is that environment's interpreter, for the baselines."""
+    """owui-dev as the README installs it (the equivalent of `pipx install .`): built and installed, not editable,
+    in an environment of its own. Its `python` is that environment's interpreter, for the baselines."""
 
     python: str
     command: str
