@@ -133,5 +133,10 @@ def envvar_for(argument: str) -> str | None:
     """The environment variable of a setting of `up`: OWUI_DEV_<KEY> for the file's keys, or a long-standing one."""
     if argument in ENV_OVERRIDES:
         return ENV_OVERRIDES[argument]
-    key = next((key for key, (arg, _) in FILE_KEYS.items() if arg == argument), None)
+    key = file_key(argument)
     return f"{ENV_PREFIX}{key.upper()}" if key else None
+
+
+def file_key(argument: str) -> str | None:
+    """The key in [up] of a build_up_settings argument (None: the file does not set it)."""
+    return next((key for key, (arg, _) in FILE_KEYS.items() if arg == argument), None)

@@ -26,7 +26,7 @@ from owui_dev.errors import OwuiDevError, UsageError
 
 # Only the names at import: the commands are declared with them, and `--help` reads no config file (owui_dev.config
 # is loaded by the functions that read one).
-from owui_dev.setting_names import ENV_CONFIG, ENV_PROFILE, FILE_KEYS, ONE_CHOICE, envvar_for
+from owui_dev.setting_names import ENV_CONFIG, ENV_PROFILE, ONE_CHOICE, envvar_for, file_key
 
 if TYPE_CHECKING:
     from owui_dev.config import ConfigFile, Origin, UpSettings
@@ -203,7 +203,7 @@ def resolve(ctx: click.Context, settings_command: click.Command) -> Resolved:
         if layer in (Layer.FILE, Layer.PROFILE):
             origins[name] = file_origins[name]
         elif layer is Layer.ENVIRONMENT and isinstance(param.envvar, str):
-            origins[name] = Origin(param.envvar, key=_file_key(name), environment=True)
+            origins[name] = Origin(param.envvar, key=file_key(name), environment=True)
     lower_env = (ctx.default_map or {}).get("env")
     if lower_env and layers.get("env", Layer.DEFAULT) >= Layer.ENVIRONMENT:
         # --env (or OWUI_DEV_ENV) adds to the file's env per key instead of replacing it.
@@ -226,10 +226,6 @@ def _layer(source: ParameterSource | None, origin: Origin | None) -> Layer:
     if source is ParameterSource.DEFAULT_MAP and origin is not None:
         return Layer.FILE if origin.section == "up" else Layer.PROFILE
     return Layer.DEFAULT
-
-
-def _file_key(argument: str) -> str | None:
-    return next((key for key, (arg, _) in FILE_KEYS.items() if arg == argument), None)
 
 
 # -- owui-dev config show ---------------------------------------------------------------------------
@@ -258,7 +254,7 @@ def describe(resolved: Resolved, settings: UpSettings, command: click.Command) -
         where = {Layer.DEFAULT: None, Layer.FLAG: param.opts[0]}.get(layer, origin.where if origin else None)
         if layer is Layer.ENVIRONMENT and origin is not None:
             where = origin.flag
-        rows[_file_key(name) or name] = {"value": _plain(value), "source": layer.label, "from": where}
+        rows[file_key(name) or name] = {"value": _plain(value), "source": layer.label, "from": where}
     return rows
 
 
