@@ -473,7 +473,7 @@ class DockerEngine:
         if info is None:
             raise ContainerNotFoundError(
                 f"There is no container named {name!r}.",
-                hint="Start one with `owui-dev up`" + ("" if name == "owui-dev" else f" --name {name}") + ".",
+                hint="Start one with `owui-dev up" + ("" if name == "owui-dev" else f" --name {name}") + "`.",
             )
         if not info.managed:
             raise name_conflict(name)
