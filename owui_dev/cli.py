@@ -30,7 +30,7 @@ from owui_dev.setting_names import (
     PullPolicy,
     QrStyle,
 )
-from owui_dev.sources import SettingsCommand, config_options, setting_option
+from owui_dev.sources import InstanceCommand, SettingsCommand, config_options, setting_option, shared_setting
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -122,6 +122,19 @@ def _config_file_option(help_text: str) -> Callable[[Callable[P, R]], Callable[P
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
     """--config and --profile: the config file's [up] and [profile.NAME] become defaults (owui_dev.sources)."""
     return config_options(command)
+
+
+def _shared_name() -> str:
+    """--name of a command that acts on `up`'s instance, as `up` resolves it: flag, environment, profile, file."""
+    from owui_dev.config import validate_name
+
+    return shared_setting("name", lambda value, origin: validate_name(value, origin=origin))
+
+
+def _shared_qr_style() -> str:
+    from owui_dev.config import validate_qr_style
+
+    return shared_setting("qr_style", validate_qr_style)
 
 
 def _validate_name(name: str) -> str:
@@ -371,15 +384,26 @@ def up(json_output: bool, debug: bool, **options: Any) -> None:
     run_up(settings, make_reporter(json_output=json_output))
 
 
-@cli.command()
+@cli.command(cls=InstanceCommand)
 @_name_option
 @click.option("--rm", "remove", is_flag=True, help="Also remove the container (the data volume stays).")
 @click.option("--purge", is_flag=True, help="Remove the container AND its data volume (asks first).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --purge.")
+@_config_option
 @_common
 @_boundary
-def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, debug: bool) -> None:
+def down(
+    name: str,
+    remove: bool,
+    purge: bool,
+    yes: bool,
+    config: Path | None,
+    profile: str | None,
+    json_output: bool,
+    debug: bool,
+) -> None:
     """Stop the managed container. The data volume stays unless --purge."""
+    name = _shared_name()
     from owui_dev.console import make_reporter
     from owui_dev.manage import down as run_down
 
@@ -406,13 +430,17 @@ def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, deb
     reporter.result(result.as_dict(), human)
 
 
-@cli.command()
+@cli.command(cls=InstanceCommand)
 @_name_option
 @click.option("--show-password", is_flag=True, help="Also show the admin password owui-dev created.")
+@_config_option
 @_common
 @_boundary
-def status(name: str, show_password: bool, json_output: bool, debug: bool) -> None:
+def status(
+    name: str, show_password: bool, config: Path | None, profile: str | None, json_output: bool, debug: bool
+) -> None:
     """Show the managed container: state, health, published port, image, sign-in, and the public URL if `up` runs."""
+    name = _shared_name()
     from owui_dev.console import make_reporter
     from owui_dev.manage import status as read_status
 
@@ -422,7 +450,11 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
         from rich.table import Table
 
         if not report.exists:
-            out.print(f"No container named {name}. Start one with `owui-dev up`.")
+            out.print(
+                f"No container named {name}. Start one with `owui-dev up"
+                + ("" if name == DEFAULT_NAME else f" --name {name}")
+                + "`."
+            )
             return
         table = Table(show_header=False, box=None, pad_edge=False)
         health = {True: "[green]healthy[/]", False: "[red]not answering[/]", None: "-"}[report.healthy]
@@ -458,14 +490,18 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
     make_reporter(json_output=json_output).result(report.as_dict(), human)
 
 
-@cli.command()
+@cli.command(cls=InstanceCommand)
 @_name_option
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until Ctrl+C.")
 @click.option("--tail", type=click.IntRange(min=0), default=None, help="Only the last N lines [default: all].")
+@_config_option
 @_common
 @_boundary
-def logs(name: str, follow: bool, tail: int | None, json_output: bool, debug: bool) -> None:
+def logs(
+    name: str, follow: bool, tail: int | None, config: Path | None, profile: str | None, json_output: bool, debug: bool
+) -> None:
     """Print the managed container's logs."""
+    name = _shared_name()
     from owui_dev.manage import logs as read_logs
     from owui_dev.startup import start_up_over
 
@@ -541,15 +577,28 @@ def doctor(json_output: bool, debug: bool, **options: Any) -> None:
         )
 
 
-@cli.command()
+@cli.command(cls=InstanceCommand)
 @_name_option
-@click.option("--call", is_flag=True, help="The code opens a new chat in voice-call mode (with the model `up` chose).")
+@setting_option(
+    "--call", is_flag=True, help="The code opens a new chat in voice-call mode (with the model `up` chose)."
+)
 @_qr_style_option
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save it as PNG.")
+@_config_option
 @_common
 @_boundary
-def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool, debug: bool) -> None:
+def qr(
+    name: str,
+    call: bool,
+    qr_style: str,
+    png: Path | None,
+    config: Path | None,
+    profile: str | None,
+    json_output: bool,
+    debug: bool,
+) -> None:
     """Show the URL and QR code of the running `up` again (it starts nothing)."""
+    name, qr_style = _shared_name(), _shared_qr_style()
     from owui_dev.console import HumanReporter, make_reporter
     from owui_dev.manage import running_session
 
@@ -579,7 +628,7 @@ def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool
     reporter.result(data, human)
 
 
-@cli.command()
+@cli.command(cls=InstanceCommand)
 @_name_option
 @click.option(
     "--voice",
@@ -592,9 +641,18 @@ def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool
     default=None,
     help="Check with your own recording instead (any format the instance accepts); prints what was heard.",
 )
+@_config_option
 @_common
 @_boundary
-def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, debug: bool) -> None:
+def check(
+    name: str,
+    voice: bool,
+    voice_clip: Path | None,
+    config: Path | None,
+    profile: str | None,
+    json_output: bool,
+    debug: bool,
+) -> None:
     """Check the call path of the running `up` again: HTTPS, realtime channel, model, speech, latency.
 
     Reads the URL and the admin's sign-in from the running `up` and owui-dev's state; starts nothing.
@@ -602,6 +660,7 @@ def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, de
     audio does; the files Open WebUI keeps of it are deleted again. Exits 14 when a check fails;
     warnings alone exit 0.
     """
+    name = _shared_name()
     from owui_dev.checks import failed, report
     from owui_dev.console import make_reporter
     from owui_dev.errors import CallCheckFailedError

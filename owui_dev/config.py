@@ -310,6 +310,10 @@ def _timeout(value: float, origin: Origin) -> float:
     return value
 
 
+def validate_qr_style(style: str, origin: Origin | None = None) -> str:
+    return _choice(style, [QrStyle.HALF.value, QrStyle.FULL.value], origin or _flag("qr_style"))
+
+
 def _choice(value: str, allowed: Iterable[str], origin: Origin) -> str:
     """The same check as the flag's click.Choice, for values that did not come through click."""
     choices = list(allowed)
@@ -453,7 +457,7 @@ def build_up_settings(
     timeout = _timeout(timeout, at("timeout"))
     _choice(pull, [p.value for p in PullPolicy], at("pull"))
     if qr_style is not None:
-        _choice(qr_style, [QrStyle.HALF.value, QrStyle.FULL.value], at("qr_style"))
+        validate_qr_style(qr_style, at("qr_style"))
         if no_qr:
             # Both from the same layer (the cascade lets a higher layer make the choice for both).
             raise UsageError(

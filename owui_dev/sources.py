@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import click
 from click.core import ParameterSource
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 # Parameters of `up` that are how to run the command, not settings of the session.
 NOT_SETTINGS = frozenset({"json_output", "debug", "config", "profile"})
@@ -88,8 +89,38 @@ class SettingsCommand(click.Command):
                 continue
             if not isinstance(param, LayeredOption):
                 raise TypeError(f"{self.name}: declare the setting {param.name!r} with setting_option")
-            if param.envvar is None:
-                param.envvar = envvar_for(param.name)
+            _give_envvar(param)
+
+
+class InstanceCommand(click.Command):
+    """A command that acts on the instance `up` made (`down`, `status`, `qr`…): the settings it shares with `up`
+    (--name; qr's --qr) come from `up`'s cascade, so that a profile's or the file's name reaches it as it reaches
+    `up`. Its other options are its own. Read the shared ones through `shared_setting`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, LayeredOption):
+                _give_envvar(param)
+
+
+def _give_envvar(param: click.Option) -> None:
+    if param.envvar is None and param.name:
+        param.envvar = envvar_for(param.name)
+
+
+def shared_setting(name: str, check: Callable[[Any, Origin | None], T]) -> T:
+    """The value of a setting an InstanceCommand shares with `up`. One from the config file is checked here, by
+    `check` with its origin (file, line), as build_up_settings checks `up`'s: click's own type and callback do not
+    see it (LayeredOption). A config file that cannot be read is raised here, inside the command's error boundary."""
+    ctx = click.get_current_context()
+    if _ERROR in ctx.meta:
+        raise ctx.meta[_ERROR]
+    value = ctx.params[name]
+    if ctx.get_parameter_source(name) is ParameterSource.DEFAULT_MAP:
+        _, _, origins = ctx.meta[_LOADED]
+        return check(value, origins.get(name))
+    return cast(T, value)  # click's type and callback made it
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

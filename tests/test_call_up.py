@@ -203,16 +203,27 @@ def test_qr_and_check_read_the_running_up(
         report = json.loads(checked.stdout)
         assert report["ok"] is True
         assert [check["id"] for check in report["checks"]] == CHECK_IDS
+
+        # The instance named in a profile, as `up` would take it: qr and check find it without --name.
+        config = tmp_path / "config.toml"
+        config.write_text(f'[up]\nname = "not-this-one"\n[profile.demo]\nname = "{name}"\ncall = true\n')
+        profiled = {**env, "OWUI_DEV_CONFIG": str(config), "OWUI_DEV_PROFILE": "demo"}
+        from_profile = run_cli("qr", "--json", env=profiled)
+        assert from_profile.returncode == 0, from_profile.stderr
+        assert json.loads(from_profile.stdout)["qr_url"] == ready["call_url"], "the profile's call = true"
+        checked = run_cli("check", "--json", env=profiled)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert json.loads(checked.stdout)["public_url"] == ready["public_url"]
         assert up.interrupt() == 0
 
 
 def test_qr_on_a_terminal_paints_a_code_that_decodes_to_the_call_link(
-    up_processes: list[UpProcess], args: list[str], env: dict[str, str], ptys: list[Any]
+    up_processes: list[UpProcess], args: list[str], env: dict[str, str], ptys: list[Any], tmp_path: Path
 ) -> None:
     import sys
 
     from conftest import PtyProcess
-    from qrdecode import DARK, LIGHT, decode_terminal_qr
+    from qrdecode import DARK, LIGHT, decode_terminal_qr, qr_lines
 
     up, ready = _up(up_processes, args, env, "--no-ollama-detect")
     terminal = PtyProcess([sys.executable, "-m", "owui_dev", "qr", "--name", _name(args), "--call"], env)
@@ -221,6 +232,17 @@ def test_qr_on_a_terminal_paints_a_code_that_decodes_to_the_call_link(
     screen = terminal.wait_for(ready["call_url"])
     assert decode_terminal_qr(screen, DARK) == ready["call_url"]
     assert decode_terminal_qr(screen, LIGHT) == ready["call_url"]
+    half = qr_lines(screen)
+
+    # The config file's name, call and QR style, as `up` takes them (full blocks: twice as many lines).
+    config = tmp_path / "config.toml"
+    config.write_text(f'[up]\nname = "{_name(args)}"\ncall = true\nqr = "full"\n')
+    terminal = PtyProcess([sys.executable, "-m", "owui_dev", "qr", "--config", str(config)], env)
+    ptys.append(terminal)
+    assert terminal.proc.wait(60) == 0
+    screen = terminal.wait_for(ready["call_url"])
+    assert decode_terminal_qr(screen, DARK) == ready["call_url"]
+    assert len(qr_lines(screen)) > 1.8 * len(half), "full blocks, one line per module"
     assert up.interrupt() == 0
 
 

@@ -174,6 +174,71 @@ def test_a_bad_value_from_the_environment_names_the_variable(
     assert "Traceback" not in result.output
 
 
+# -- the commands that act on `up`'s instance take its name from the same cascade --------------------------
+
+# command -> how its output names the instance it looked for (nothing of that name exists)
+INSTANCE_COMMANDS: dict[str, Any] = {
+    "down": lambda result: json.loads(result.stdout)["name"],
+    "status": lambda result: json.loads(result.stdout)["name"],
+    "logs": lambda result: json.loads(result.stderr.strip())["message"].split("'")[1],
+    "qr": lambda result: json.loads(result.stderr.strip())["message"].split("'")[1],
+    "check": lambda result: json.loads(result.stderr.strip())["message"].split("'")[1],
+}
+
+
+# (`down` of the default name left out: the engine may run the user's own owui-dev.)
+INSTANCE_CASES = [
+    (command, top) for command in INSTANCE_COMMANDS for top in LAYERS if (command, top) != ("down", "default")
+]
+
+
+@pytest.mark.parametrize(("command", "top"), INSTANCE_CASES, ids=[f"{c}-{t}" for c, t in INSTANCE_CASES])
+def test_the_commands_on_ups_instance_find_it_by_ups_name(
+    command: str,
+    top: str,
+    names,
+    tmp_path: Path,
+    isolated_home: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A profile's or the file's `name` reaches `down`, `status`, `logs`, `qr` and `check` as it reaches `up`:
+    each looks for the instance `up` would have made (the real engine; none of these names exists)."""
+    given = {layer: f"{names.container}-{layer}" for layer in LAYERS}
+    given["default"] = "owui-dev"
+    layers = LAYERS[: LAYERS.index(top) + 1]
+    path = write(tmp_path / "c.toml", f'[up]\nname = "{given["file"]}"\n[profile.demo]\nname = "{given["profile"]}"\n')
+    args = ["--config", str(path)] if "file" in layers else []
+    args += ["--profile", "demo"] if "profile" in layers else []
+    env = {"OWUI_DEV_NAME": given["environment"]} if "environment" in layers else {}
+    args += ["--name", given["flag"]] if "flag" in layers else []
+    result = CliRunner().invoke(cli, [command, "--json", *args], env=env)
+    assert result.exit_code in (0, 5, 13), result.output
+    assert INSTANCE_COMMANDS[command](result) == given[top], result.output
+
+
+@pytest.mark.parametrize("command", list(INSTANCE_COMMANDS))
+def test_a_bad_name_for_ups_instance_is_refused_where_it_was_given(command: str, tmp_path: Path) -> None:
+    """A name from the file or a profile is checked as `up` checks it, naming the line; one from the environment,
+    naming the variable; and a config file that cannot be read stops the command too. Nothing reaches Docker."""
+    path = write(tmp_path / "c.toml", '[up]\nname = "bad name!"\n[profile.p]\nname = "also bad!"\n')
+    for args, env, needle in [
+        (["--config", str(path)], {}, f'{path}, line 2: name = "bad name!" is not a valid container name'),
+        (["--config", str(path), "--profile", "p"], {}, f'{path}, line 4 [profile.p]: name = "also bad!"'),
+        ([], {"OWUI_DEV_NAME": "bad name!"}, "Invalid value for OWUI_DEV_NAME"),
+        (["--config", str(path), "--profile", "nope"], {}, "unknown profile 'nope'"),
+    ]:
+        result = CliRunner().invoke(cli, [command, *args], env={**NOWHERE, **env})
+        assert result.exit_code == 2, (args, result.output)
+        assert needle in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_qr_takes_its_style_from_the_file_checked_there(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.toml", '[up]\nname = "nothing-here"\n\nqr = "huge"\n')
+    result = CliRunner().invoke(cli, ["qr", "--config", str(path)], env=NOWHERE)
+    assert result.exit_code == 2, result.output
+    assert f'{path}, line 4: qr = "huge" is not one of half, full' in result.output
+
+
 # -- secrets ----------------------------------------------------------------------------------------------
 
 TOKEN = "2abcSECRETtokenNOTreal_4567890abcdef"
