@@ -30,7 +30,7 @@ from owui_dev.setting_names import (
     PullPolicy,
     QrStyle,
 )
-from owui_dev.sources import InstanceCommand, SettingsCommand, config_options, setting_option, shared_setting
+from owui_dev.sources import InstanceCommand, SettingsCommand, config_options, setting_option, shares_up_settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -122,19 +122,6 @@ def _config_file_option(help_text: str) -> Callable[[Callable[P, R]], Callable[P
 def _config_option(command: Callable[P, R]) -> Callable[P, R]:
     """--config and --profile: the config file's [up] and [profile.NAME] become defaults (owui_dev.sources)."""
     return config_options(command)
-
-
-def _shared_name() -> str:
-    """--name of a command that acts on `up`'s instance, as `up` resolves it: flag, environment, profile, file."""
-    from owui_dev.config import validate_name
-
-    return shared_setting("name", lambda value, origin: validate_name(value, origin=origin))
-
-
-def _shared_qr_style() -> str:
-    from owui_dev.config import validate_qr_style
-
-    return shared_setting("qr_style", validate_qr_style)
 
 
 def _validate_name(name: str) -> str:
@@ -392,18 +379,9 @@ def up(json_output: bool, debug: bool, **options: Any) -> None:
 @_config_option
 @_common
 @_boundary
-def down(
-    name: str,
-    remove: bool,
-    purge: bool,
-    yes: bool,
-    config: Path | None,
-    profile: str | None,
-    json_output: bool,
-    debug: bool,
-) -> None:
+@shares_up_settings
+def down(name: str, remove: bool, purge: bool, yes: bool, json_output: bool, debug: bool) -> None:
     """Stop the managed container. The data volume stays unless --purge."""
-    name = _shared_name()
     from owui_dev.console import make_reporter
     from owui_dev.manage import down as run_down
 
@@ -436,11 +414,9 @@ def down(
 @_config_option
 @_common
 @_boundary
-def status(
-    name: str, show_password: bool, config: Path | None, profile: str | None, json_output: bool, debug: bool
-) -> None:
+@shares_up_settings
+def status(name: str, show_password: bool, json_output: bool, debug: bool) -> None:
     """Show the managed container: state, health, published port, image, sign-in, and the public URL if `up` runs."""
-    name = _shared_name()
     from owui_dev.console import make_reporter
     from owui_dev.manage import status as read_status
 
@@ -497,11 +473,9 @@ def status(
 @_config_option
 @_common
 @_boundary
-def logs(
-    name: str, follow: bool, tail: int | None, config: Path | None, profile: str | None, json_output: bool, debug: bool
-) -> None:
+@shares_up_settings
+def logs(name: str, follow: bool, tail: int | None, json_output: bool, debug: bool) -> None:
     """Print the managed container's logs."""
-    name = _shared_name()
     from owui_dev.manage import logs as read_logs
     from owui_dev.startup import start_up_over
 
@@ -587,18 +561,9 @@ def doctor(json_output: bool, debug: bool, **options: Any) -> None:
 @_config_option
 @_common
 @_boundary
-def qr(
-    name: str,
-    call: bool,
-    qr_style: str,
-    png: Path | None,
-    config: Path | None,
-    profile: str | None,
-    json_output: bool,
-    debug: bool,
-) -> None:
+@shares_up_settings
+def qr(name: str, call: bool, qr_style: str, png: Path | None, json_output: bool, debug: bool) -> None:
     """Show the URL and QR code of the running `up` again (it starts nothing)."""
-    name, qr_style = _shared_name(), _shared_qr_style()
     from owui_dev.console import HumanReporter, make_reporter
     from owui_dev.manage import running_session
 
@@ -644,15 +609,8 @@ def qr(
 @_config_option
 @_common
 @_boundary
-def check(
-    name: str,
-    voice: bool,
-    voice_clip: Path | None,
-    config: Path | None,
-    profile: str | None,
-    json_output: bool,
-    debug: bool,
-) -> None:
+@shares_up_settings
+def check(name: str, voice: bool, voice_clip: Path | None, json_output: bool, debug: bool) -> None:
     """Check the call path of the running `up` again: HTTPS, realtime channel, model, speech, latency.
 
     Reads the URL and the admin's sign-in from the running `up` and owui-dev's state; starts nothing.
@@ -660,7 +618,6 @@ def check(
     audio does; the files Open WebUI keeps of it are deleted again. Exits 14 when a check fails;
     warnings alone exit 0.
     """
-    name = _shared_name()
     from owui_dev.checks import failed, report
     from owui_dev.console import make_reporter
     from owui_dev.errors import CallCheckFailedError

@@ -12,12 +12,13 @@ as it is (not through the flag's click type), so that its error names the file a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
-T = TypeVar("T")
 
 # Parameters of `up` that are how to run the command, not settings of the session.
 NOT_SETTINGS = frozenset({"json_output", "debug", "config", "profile"})
@@ -94,14 +94,25 @@ class SettingsCommand(click.Command):
 
 class InstanceCommand(click.Command):
     """A command that acts on the instance `up` made (`down`, `status`, `qr`…): the settings it shares with `up`
-    (--name; qr's --qr) come from `up`'s cascade, so that a profile's or the file's name reaches it as it reaches
-    `up`. Its other options are its own. Read the shared ones through `shared_setting`."""
+    (--name; qr's --qr and --call) come from `up`'s cascade, so that a profile's or the file's name reaches it as it
+    reaches `up`. Its other options are its own. Its callback is wrapped in `shares_up_settings`, which checks the
+    shared values from the file; both rules are enforced when the command is built, so none is forgotten."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not getattr(self.callback, _SHARES_UP_SETTINGS, False):
+            raise TypeError(f"{self.name}: wrap the command in @shares_up_settings (under its error boundary)")
+        from owui_dev.setting_names import FILE_KEYS
+
+        settings = {argument for argument, _ in FILE_KEYS.values()}
         for param in self.params:
-            if isinstance(param, LayeredOption):
-                _give_envvar(param)
+            if not isinstance(param, click.Option) or param.name not in settings:
+                continue
+            if not isinstance(param, LayeredOption):
+                raise TypeError(f"{self.name}: the file's setting {param.name!r} needs setting_option here too")
+            if param.name not in _SHARED_CHECKS and not param.is_flag:  # a flag's file value is a checked bool
+                raise TypeError(f"{self.name}: give the shared setting {param.name!r} a check in _SHARED_CHECKS")
+            _give_envvar(param)
 
 
 def _give_envvar(param: click.Option) -> None:
@@ -109,18 +120,43 @@ def _give_envvar(param: click.Option) -> None:
         param.envvar = envvar_for(param.name)
 
 
-def shared_setting(name: str, check: Callable[[Any, Origin | None], T]) -> T:
-    """The value of a setting an InstanceCommand shares with `up`. One from the config file is checked here, by
-    `check` with its origin (file, line), as build_up_settings checks `up`'s: click's own type and callback do not
-    see it (LayeredOption). A config file that cannot be read is raised here, inside the command's error boundary."""
-    ctx = click.get_current_context()
-    if _ERROR in ctx.meta:
-        raise ctx.meta[_ERROR]
-    value = ctx.params[name]
-    if ctx.get_parameter_source(name) is ParameterSource.DEFAULT_MAP:
-        _, _, origins = ctx.meta[_LOADED]
-        return check(value, origins.get(name))
-    return cast(T, value)  # click's type and callback made it
+def _check_name(value: str, origin: Origin | None) -> str:
+    from owui_dev.config import validate_name
+
+    return validate_name(value, origin=origin)
+
+
+def _check_qr_style(value: str, origin: Origin | None) -> str:
+    from owui_dev.config import validate_qr_style
+
+    return validate_qr_style(value, origin)
+
+
+# How a shared setting's value from the config file is checked: as build_up_settings checks it for `up`.
+_SHARED_CHECKS: dict[str, Callable[[Any, Origin | None], Any]] = {"name": _check_name, "qr_style": _check_qr_style}
+_SHARES_UP_SETTINGS = "shares_up_settings"
+
+
+def shares_up_settings(command: Callable[..., R]) -> Callable[..., R]:
+    """An InstanceCommand's callback, under its error boundary: a config file that could not be read is raised,
+    and each shared setting from the file is checked, naming its line (click's own type and callback do not see
+    such a value: LayeredOption). --config and --profile were read by then (eager): the callback does not take them."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> R:
+        ctx = click.get_current_context()
+        if _ERROR in ctx.meta:
+            raise ctx.meta[_ERROR]
+        kwargs.pop("config", None)
+        kwargs.pop("profile", None)
+        _, _, origins = ctx.meta.get(_LOADED, (None, None, {}))
+        for name, check in _SHARED_CHECKS.items():
+            if name in kwargs and ctx.get_parameter_source(name) is ParameterSource.DEFAULT_MAP:
+                kwargs[name] = check(kwargs[name], origins.get(name))
+        return command(*args, **kwargs)
+
+    setattr(checked, _SHARES_UP_SETTINGS, True)
+    return checked
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

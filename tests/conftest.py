@@ -136,10 +136,11 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(var, str(home / sub))
     for var in ("NGROK_AUTHTOKEN", "NGROK_PATH", "NGROK_API_KEY", "PYNGROK_NGROK_PATH", "DOCKER_CONTEXT"):
         monkeypatch.delenv(var, raising=False)
-    # The settings' own variables (OWUI_DEV_PORT, OWUI_DEV_PROFILE, …): a developer's shell must not set them here.
-    from owui_dev.setting_names import ENV_PROFILE, FILE_KEYS, envvar_for
+    # The settings' own variables (OWUI_DEV_PORT, OWUI_DEV_PROFILE, OWUI_DEV_CONFIG…): a developer's shell must not
+    # set them here.
+    from owui_dev.setting_names import ENV_CONFIG, ENV_PROFILE, FILE_KEYS, envvar_for
 
-    for var in (ENV_PROFILE, *(envvar_for(argument) for argument, _ in FILE_KEYS.values())):
+    for var in (ENV_CONFIG, ENV_PROFILE, *(envvar_for(argument) for argument, _ in FILE_KEYS.values())):
         monkeypatch.delenv(str(var), raising=False)
     return home
 

@@ -122,6 +122,7 @@ def test_logs_tail_and_missing(names, kept_container: int, env) -> None:  # type
     missing = run_cli("logs", "--name", names.container + "-absent", env=env)
     assert missing.returncode == 5
     assert "There is no container named" in missing.stderr
+    assert f"`owui-dev up --name {names.container}-absent`" in missing.stderr, "the hint quotes the whole command"
 
 
 def test_logs_follow_ends_cleanly_on_ctrl_c(names, kept_container: int, env) -> None:  # type: ignore[no-untyped-def]

@@ -186,9 +186,10 @@ INSTANCE_COMMANDS: dict[str, Any] = {
 }
 
 
-# (`down` of the default name left out: the engine may run the user's own owui-dev.)
+# The default name only for `status` (read-only, and its answer names the instance whether it exists or not): the
+# engine may run the developer's own owui-dev, which `down` must not stop and whose logs or `up` would answer.
 INSTANCE_CASES = [
-    (command, top) for command in INSTANCE_COMMANDS for top in LAYERS if (command, top) != ("down", "default")
+    (command, top) for command in INSTANCE_COMMANDS for top in LAYERS if top != "default" or command == "status"
 ]
 
 
@@ -232,11 +233,45 @@ def test_a_bad_name_for_ups_instance_is_refused_where_it_was_given(command: str,
         assert "Traceback" not in result.output
 
 
-def test_qr_takes_its_style_from_the_file_checked_there(tmp_path: Path) -> None:
+def test_qr_takes_its_style_and_call_from_the_layers_checked_there(tmp_path: Path) -> None:
     path = write(tmp_path / "c.toml", '[up]\nname = "nothing-here"\n\nqr = "huge"\n')
     result = CliRunner().invoke(cli, ["qr", "--config", str(path)], env=NOWHERE)
     assert result.exit_code == 2, result.output
     assert f'{path}, line 4: qr = "huge" is not one of half, full' in result.output
+    for variable, value in [("OWUI_DEV_QR", "huge"), ("OWUI_DEV_CALL", "maybe")]:
+        result = CliRunner().invoke(cli, ["qr", "--name", "nothing-here"], env={**NOWHERE, variable: value})
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for {variable}" in result.output
+
+
+def test_a_setting_those_commands_do_not_share_does_not_stop_them(tmp_path: Path) -> None:
+    """`down` is the way out: a `port` or `image` that `up` would refuse is not its business (it goes on to the
+    engine, here one that does not answer)."""
+    path = write(tmp_path / "c.toml", '[up]\nname = "nothing-here"\nport = 0\nimage = "NOT AN IMAGE"\n')
+    result = CliRunner().invoke(cli, ["down", "--json", "--config", str(path)], env=NOWHERE)
+    error = json.loads(result.stderr.strip())
+    assert (result.exit_code, error["error"]) == (3, "docker-unavailable"), result.output
+
+
+def test_an_instance_command_is_refused_when_built_without_its_rules() -> None:
+    """InstanceCommand's rules, caught where a command is declared: the callback checks the shared settings
+    (shares_up_settings), a setting of the file is a setting_option, and a shared one that is no flag has a check."""
+    import click
+
+    from owui_dev.sources import InstanceCommand, LayeredOption, shares_up_settings
+
+    def callback(**options: object) -> None:
+        """Does nothing."""
+
+    checked = shares_up_settings(callback)
+    with pytest.raises(TypeError, match="wrap the command in @shares_up_settings"):
+        InstanceCommand("status", callback=callback)
+    with pytest.raises(TypeError, match="the file's setting 'model' needs setting_option"):
+        InstanceCommand("check", callback=checked, params=[click.Option(["--model"])])
+    with pytest.raises(TypeError, match="give the shared setting 'image' a check"):
+        InstanceCommand("status", callback=checked, params=[LayeredOption(["--image"])])
+    command = InstanceCommand("qr", callback=checked, params=[LayeredOption(["--name"]), click.Option(["--png"])])
+    assert [param.envvar for param in command.params] == ["OWUI_DEV_NAME", None], "its own options stay its own"
 
 
 # -- secrets ----------------------------------------------------------------------------------------------
