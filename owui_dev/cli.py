@@ -29,6 +29,7 @@ from owui_dev.setting_names import (
     OAuthProvider,
     PullPolicy,
     QrStyle,
+    name_option,
 )
 from owui_dev.sources import InstanceCommand, SettingsCommand, config_options, setting_option, shares_up_settings
 
@@ -426,11 +427,7 @@ def status(name: str, show_password: bool, json_output: bool, debug: bool) -> No
         from rich.table import Table
 
         if not report.exists:
-            out.print(
-                f"No container named {name}. Start one with `owui-dev up"
-                + ("" if name == DEFAULT_NAME else f" --name {name}")
-                + "`."
-            )
+            out.print(f"No container named {name}. Start one with `owui-dev up{name_option(name)}`.")
             return
         table = Table(show_header=False, box=None, pad_edge=False)
         health = {True: "[green]healthy[/]", False: "[red]not answering[/]", None: "-"}[report.healthy]

@@ -29,6 +29,7 @@ from owui_dev.errors import (
     OwuiDevError,
 )
 from owui_dev.openwebui import CONTAINER_PORT, DATA_PATH
+from owui_dev.setting_names import name_option
 from owui_dev.variants import OLLAMA_MODELS_PATH, GpuAnswer, gpu_support, is_no_gpu_failure
 
 if TYPE_CHECKING:
@@ -473,7 +474,7 @@ class DockerEngine:
         if info is None:
             raise ContainerNotFoundError(
                 f"There is no container named {name!r}.",
-                hint="Start one with `owui-dev up" + ("" if name == "owui-dev" else f" --name {name}") + "`.",
+                hint=f"Start one with `owui-dev up{name_option(name)}`.",
             )
         if not info.managed:
             raise name_conflict(name)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from owui_dev import instance, openwebui
 from owui_dev.docker_engine import ContainerInfo, DockerEngine, name_conflict
 from owui_dev.errors import OwuiDevError, UsageError
+from owui_dev.setting_names import name_option
 from owui_dev.state import RunRecord, read_run_record
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ def running_session(name: str) -> RunRecord:
 
     record = read_run_record(name)
     if record is None or not record.public_url or not record.local_url:
-        raise problems.NOT_RUNNING(name=name, name_option="" if name == "owui-dev" else f" --name {name}")
+        raise problems.NOT_RUNNING(name=name, name_option=name_option(name))
     return record
 
 

@@ -129,6 +129,11 @@ FILE_KEYS: dict[str, tuple[str, tuple[type, ...]]] = {
 ONE_CHOICE = ({"qr_style", "no_qr"},)
 
 
+def name_option(name: str) -> str:
+    """What a quoted `owui-dev up` needs to reach the instance `name`: nothing for the default name."""
+    return "" if name == DEFAULT_NAME else f" --name {name}"
+
+
 def envvar_for(argument: str) -> str | None:
     """The environment variable of a setting of `up`: OWUI_DEV_<KEY> for the file's keys, or a long-standing one."""
     if argument in ENV_OVERRIDES:
