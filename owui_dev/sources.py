@@ -102,11 +102,8 @@ class InstanceCommand(click.Command):
         super().__init__(*args, **kwargs)
         if not getattr(self.callback, _SHARES_UP_SETTINGS, False):
             raise TypeError(f"{self.name}: wrap the command in @shares_up_settings (under its error boundary)")
-        from owui_dev.setting_names import FILE_KEYS
-
-        settings = {argument for argument, _ in FILE_KEYS.values()}
         for param in self.params:
-            if not isinstance(param, click.Option) or param.name not in settings:
+            if not isinstance(param, click.Option) or not param.name or file_key(param.name) is None:
                 continue
             if not isinstance(param, LayeredOption):
                 raise TypeError(f"{self.name}: the file's setting {param.name!r} needs setting_option here too")
@@ -145,8 +142,7 @@ def shares_up_settings(command: Callable[..., R]) -> Callable[..., R]:
     @functools.wraps(command)
     def checked(*args: Any, **kwargs: Any) -> R:
         ctx = click.get_current_context()
-        if _ERROR in ctx.meta:
-            raise ctx.meta[_ERROR]
+        _raise_file_error(ctx)
         kwargs.pop("config", None)
         kwargs.pop("profile", None)
         _, _, origins = ctx.meta.get(_LOADED, (None, None, {}))
@@ -179,6 +175,12 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         ctx.default_map = {**(ctx.default_map or {}), **values}
         ctx.meta[_LOADED] = (file, profile, origins)
     return value
+
+
+def _raise_file_error(ctx: click.Context) -> None:
+    """What `_remember` kept of a config file that could not be read, raised inside the command's error boundary."""
+    if _ERROR in ctx.meta:
+        raise ctx.meta[_ERROR]
 
 
 def _from_environment(ctx: click.Context, name: str) -> bool:
@@ -247,8 +249,7 @@ def resolve(ctx: click.Context, settings_command: click.Command) -> Resolved:
     environment, then the file, then the default."""
     from owui_dev.config import ConfigFile, Origin, merge_env
 
-    if _ERROR in ctx.meta:
-        raise ctx.meta[_ERROR]
+    _raise_file_error(ctx)
     file, profile, file_origins = ctx.meta.get(_LOADED, (ConfigFile(), None, {}))
     values: dict[str, Any] = {}
     layers: dict[str, Layer] = {}

@@ -195,11 +195,7 @@ INSTANCE_CASES = [
 
 @pytest.mark.parametrize(("command", "top"), INSTANCE_CASES, ids=[f"{c}-{t}" for c, t in INSTANCE_CASES])
 def test_the_commands_on_ups_instance_find_it_by_ups_name(
-    command: str,
-    top: str,
-    names,
-    tmp_path: Path,
-    isolated_home: Path,  # type: ignore[no-untyped-def]
+    command: str, top: str, names: Any, tmp_path: Path, isolated_home: Path
 ) -> None:
     """A profile's or the file's `name` reaches `down`, `status`, `logs`, `qr` and `check` as it reaches `up`:
     each looks for the instance `up` would have made (the real engine; none of these names exists)."""
